@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what building and testing sch_pspat needs on Debian 12 (run as root).
+# Idempotent: a second run installs and downloads nothing.
+#
+#  1. Debian packages (compiler, qemu, iproute2, test and benchmark libraries).
+#  2. bookworm-backports as an apt source, its URI taken from the existing
+#     bookworm entry under /etc/apt (no host name is written anywhere).
+#  3. Two guest kernels under build/kernels/<series>/root: the unsigned image,
+#     its modules (depmod'ed) and the matching headers, unpacked, not installed.
+#     Versions come from apt (linux-image-amd64 in bookworm and in
+#     bookworm-backports); override with PSPAT_KREL_6_1 / PSPAT_KREL_6_12, e.g.
+#     PSPAT_KREL_6_12=6.12.95+deb12-amd64.
+#
+# Usage: scripts/deps.sh [--packages-only|--kernels-only]
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+kroot=$top/build/kernels
+bpo_file=/etc/apt/sources.list.d/pspat-bookworm-backports.sources
+
+packages=(
+	# kernel module build and the VM runner
+	build-essential gcc-12 make kmod cpio xz-utils busybox-static
+	qemu-system-x86 libelf1 libssl3 dwarves rsync
+	# programs the guest borrows from the host through the 9p root
+	iproute2 iputils-ping iperf3 bpftrace jq procps ethtool util-linux
+	# userspace C++20: unit tests, benchmarks, tools
+	g++ cmake libgtest-dev libgmock-dev libbenchmark-dev libboost-dev
+	libreaderwriterqueue-dev clang-format
+)
+
+log() { printf 'deps: %s\n' "$*" >&2; }
+die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (apt-get and dpkg are needed)"
+
+# The URI of the plain bookworm suite, from deb822 or one-line sources.
+bookworm_uri() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] || continue
+		awk '
+		function flush() {
+			if (types ~ /(^| )deb( |$)/ && suites ~ /(^| )bookworm( |$)/ && uri != "")
+				{ print uri; found = 1; exit }
+			types = suites = uri = ""
+		}
+		/^[ \t]*$/ { flush(); next }
+		/^Types:/  { $1 = ""; types = $0 }
+		/^Suites:/ { $1 = ""; suites = $0 }
+		/^URIs:/   { uri = $2 }
+		END { if (!found) flush() }' "$f"
+	done | head -n1
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		awk '$1 == "deb" { u = $2; if ($2 ~ /^\[/) { for (i = 2; i <= NF && $i !~ /\]$/; i++); u = $(i + 1); s = $(i + 2) } else s = $3
+		     if (s == "bookworm") { print u; exit } }'
+}
+
+has_backports() {
+	grep -rqsE '(^|[[:space:]])bookworm-backports([[:space:]]|$)' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+ensure_backports() {
+	has_backports && return 1
+	local uri
+	uri=$(bookworm_uri | head -n1)
+	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive bookworm-backports from"
+	log "adding bookworm-backports from the existing bookworm URI"
+	cat >"$bpo_file" <<-EOF
+	# Added by sch_pspat scripts/deps.sh: same archive as the bookworm entry.
+	Types: deb
+	URIs: $uri
+	Suites: bookworm-backports
+	Components: main
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	EOF
+	return 0
+}
+
+missing_packages() {
+	local p
+	for p in "${packages[@]}"; do
+		dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null |
+			grep -qx installed || echo "$p"
+	done
+}
+
+apt_updated=0
+apt_update() {
+	[ $apt_updated = 1 ] && return
+	log "apt-get update"
+	apt-get update -qq
+	apt_updated=1
+}
+
+install_packages() {
+	local missing
+	missing=$(missing_packages)
+	[ -z "$missing" ] && { log "packages: all present"; return; }
+	apt_update
+	log "installing:" $missing
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $missing >/dev/null
+}
+
+# kernel_release SERIES -> e.g. 6.1.0-56-amd64 or 6.12.95+deb12-amd64
+kernel_release() {
+	local series=$1 var rel args=()
+	var=PSPAT_KREL_${series//./_}
+	if [ -n "${!var:-}" ]; then
+		echo "${!var}"
+		return
+	fi
+	[ "$series" = 6.12 ] && args=(-t bookworm-backports)
+	rel=$(apt-cache depends "${args[@]}" linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n1)
+	case "$rel" in
+	"$series".*) echo "$rel" ;;
+	*) die "apt resolves linux-image-amd64 ${args[*]} to '$rel', not $series.x (set $var)" ;;
+	esac
+}
+
+fetch_kernel() {
+	local series=$1 dir=$kroot/$1 rel pkgs p kbuild common tmp var
+	var=PSPAT_KREL_${series//./_}
+	if [ -f "$dir/release" ] && [ -d "$dir/root/lib/modules/$(cat "$dir/release")" ] &&
+	   { [ -z "${!var:-}" ] || [ "${!var}" = "$(cat "$dir/release")" ]; }; then
+		log "kernel $series: $(cat "$dir/release") present"
+		return
+	fi
+	apt_update
+	rel=$(kernel_release "$series")
+	log "kernel $series: fetching $rel"
+	common=$(apt-cache depends "linux-headers-$rel" |
+		sed -n 's/^ *Depends: \(linux-headers-.*-common\)$/\1/p' | head -n1)
+	kbuild=$(apt-cache depends "linux-headers-$rel" |
+		sed -n 's/^ *Depends: \(linux-kbuild-.*\)$/\1/p' | head -n1)
+	[ -n "$common" ] && [ -n "$kbuild" ] || die "cannot resolve headers of $rel"
+	pkgs=("linux-image-$rel-unsigned" "linux-headers-$rel" "$common" "$kbuild")
+
+	rm -rf "$dir"
+	mkdir -p "$dir/debs"
+	tmp=$dir/debs
+	(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "${pkgs[@]}" >/dev/null)
+	for p in "$tmp"/*.deb; do
+		dpkg -x "$p" "$dir/root"
+	done
+	rm -rf "$tmp"
+	# The headers' Makefile includes the -common tree by absolute path.
+	sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" \
+		"$dir/root/usr/src/linux-headers-$rel/Makefile"
+	ln -sfn "$dir/root/usr/src/linux-headers-$rel" "$dir/root/lib/modules/$rel/build"
+	depmod -b "$dir/root" "$rel"
+	[ -f "$dir/root/boot/vmlinuz-$rel" ] || die "no vmlinuz in linux-image-$rel-unsigned"
+	echo "$rel" >"$dir/release"
+	log "kernel $series: $rel ready in $dir"
+}
+
+what=${1:-all}
+case "$what" in
+all|--packages-only|--kernels-only) ;;
+*) die "usage: $0 [--packages-only|--kernels-only]" ;;
+esac
+
+if [ "$what" != --kernels-only ]; then
+	install_packages
+fi
+if [ "$what" != --packages-only ]; then
+	if ensure_backports; then
+		apt_updated=0
+		apt_update
+	fi
+	fetch_kernel 6.1
+	fetch_kernel 6.12
+fi
+log "done"

@@ -1,0 +1,273 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared library of the sch_pspat selftests (sourced, never run).
+#
+# A test is one scenario in one file, selftests/test_*.sh. It sources this
+# file, calls ktap_plan N, runs N checks that each print one KTAP line, and
+# ends with ktap_finish, whose exit status follows kselftest: 0 all passed,
+# 1 something failed, 4 skipped. Everything it creates (netns, links,
+# processes, the module) is undone by the EXIT trap installed here.
+#
+# Addresses come from 198.18.0.0/15 (RFC 2544 benchmarking range) only.
+
+set -u
+
+SELFTESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PSPAT_TOP=${PSPAT_TOP:-$(cd "$SELFTESTS_DIR/.." && pwd)}
+PSPAT_USER_BIN=${PSPAT_USER_BIN:-$PSPAT_TOP/build/user}
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+# The patterns that make a kernel log unhealthy. One extended regex.
+DMESG_BAD_RE='WARNING:|BUG:|kernel BUG|Oops|general protection fault|refcount|scheduling while atomic|lockdep|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|kmemleak|Kernel panic|soft lockup|hard LOCKUP|detected stall|hung_task|blocked for more than'
+
+_ktap_n=0
+_ktap_planned=0
+_ktap_fail=0
+_ktap_pass=0
+_ktap_skip=0
+
+ktap_plan() {
+	_ktap_planned=$1
+	echo "KTAP version 1"
+	echo "1..$1"
+}
+
+ktap_info() { echo "# $*"; }
+
+ktap_pass() {
+	_ktap_n=$((_ktap_n + 1)); _ktap_pass=$((_ktap_pass + 1))
+	echo "ok $_ktap_n $*"
+}
+
+ktap_fail() {
+	_ktap_n=$((_ktap_n + 1)); _ktap_fail=$((_ktap_fail + 1))
+	echo "not ok $_ktap_n $*"
+}
+
+# ktap_skip DESC REASON: a check that could not run; never counted as a pass.
+ktap_skip() {
+	_ktap_n=$((_ktap_n + 1)); _ktap_skip=$((_ktap_skip + 1))
+	echo "ok $_ktap_n $1 # SKIP $2"
+}
+
+# check DESC CMD [ARGS...]: one KTAP line, pass when CMD exits 0. CMD's
+# output is shown as diagnostics when it fails.
+check() {
+	local desc=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ $rc = 0 ]; then
+		ktap_pass "$desc"
+	else
+		ktap_fail "$desc"
+		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+		echo "# command: $* (exit $rc)"
+	fi
+	return 0
+}
+
+# check_fails DESC CMD...: pass when CMD exits non-zero.
+check_fails() {
+	local desc=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ $rc != 0 ]; then
+		ktap_pass "$desc"
+	else
+		ktap_fail "$desc"
+		printf '%s\n' "$out" | sed 's/^/# /'
+		echo "# command succeeded but should fail: $*"
+	fi
+	return 0
+}
+
+# check_eq DESC ACTUAL EXPECTED
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ktap_pass "$1"
+	else
+		ktap_fail "$1"
+		echo "# got '$2', expected '$3'"
+	fi
+}
+
+# check_range DESC VALUE LOW HIGH (inclusive, numbers may be decimals)
+check_range() {
+	if awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v >= lo && v <= hi) }'; then
+		ktap_pass "$1"
+	else
+		ktap_fail "$1"
+		echo "# got $2, expected within [$3, $4]"
+	fi
+}
+
+ktap_finish() {
+	if [ "$_ktap_n" != "$_ktap_planned" ]; then
+		echo "# planned $_ktap_planned checks, ran $_ktap_n"
+		_ktap_fail=$((_ktap_fail + 1))
+	fi
+	echo "# totals: pass:$_ktap_pass fail:$_ktap_fail skip:$_ktap_skip"
+	[ $_ktap_fail = 0 ] || exit $KSFT_FAIL
+	[ $_ktap_pass -gt 0 ] || exit $KSFT_SKIP
+	exit $KSFT_PASS
+}
+
+# skip_all REASON: the whole scenario cannot run here (counted as skipped).
+skip_all() {
+	echo "KTAP version 1"
+	echo "1..0 # SKIP $*"
+	exit $KSFT_SKIP
+}
+
+# --- dmesg ---------------------------------------------------------------
+
+# dmesg_scan [FILE]: print the lines of a kernel log (FILE or stdin) that
+# match DMESG_BAD_RE; exit 1 when there is any, 0 when the log is clean.
+dmesg_scan() {
+	local bad
+	bad=$(grep -aE "$DMESG_BAD_RE" ${1:+"$1"}) || return 0
+	printf '%s\n' "$bad"
+	return 1
+}
+
+# --- cleanup -------------------------------------------------------------
+
+_cleanup_cmds=()
+
+# defer CMD...: run CMD at exit, last deferred first.
+defer() {
+	local q
+	q=$(printf '%q ' "$@")
+	_cleanup_cmds=("$q" "${_cleanup_cmds[@]}")
+}
+
+_run_cleanup() {
+	local c
+	for c in "${_cleanup_cmds[@]}"; do
+		eval "$c" >/dev/null 2>&1 || true
+	done
+	_cleanup_cmds=()
+}
+trap _run_cleanup EXIT
+
+# --- module --------------------------------------------------------------
+
+pspat_loaded() { [ -d /sys/module/sch_pspat ]; }
+
+# pspat_load [PARAM=VALUE...]: insmod the module built for this kernel and
+# unload it at exit.
+pspat_load() {
+	[ -f "${PSPAT_KO:-}" ] || { echo "# PSPAT_KO='${PSPAT_KO:-}' does not exist" >&2; return 1; }
+	if ! pspat_loaded; then
+		insmod "$PSPAT_KO" "$@" || return 1
+	fi
+	defer pspat_unload
+}
+
+pspat_unload() {
+	pspat_loaded || return 0
+	rmmod sch_pspat
+}
+
+# --- topology ------------------------------------------------------------
+
+_ns_seq=0
+
+# ns_create VAR: create a uniquely named netns with lo up, name in $VAR.
+ns_create() {
+	local name
+	_ns_seq=$((_ns_seq + 1))
+	name=pspat-$$-$_ns_seq
+	ip netns add "$name" || return 1
+	defer ip netns del "$name"
+	ip -n "$name" link set lo up
+	# No IPv6: router solicitations, MLD and DAD would add packets that
+	# the exact counts in the tests do not expect.
+	ip netns exec "$name" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	printf -v "$1" '%s' "$name"
+}
+
+# veth_pair NS_A NS_B [SUBNET_INDEX]: veth "va" in NS_A with 198.18.I.1/24
+# and "vb" in NS_B with 198.18.I.2/24, both up, neighbours resolved
+# statically so that the first packets are not ARP-delayed or reordered.
+veth_pair() {
+	local a=$1 b=$2 i=${3:-0} maca macb
+	ip link add va netns "$a" type veth peer name vb netns "$b" || return 1
+	ip -n "$a" addr add "198.18.$i.1/24" dev va
+	ip -n "$b" addr add "198.18.$i.2/24" dev vb
+	ip -n "$a" link set va up
+	ip -n "$b" link set vb up
+	maca=$(ip -n "$a" -j link show va | jq -r '.[0].address')
+	macb=$(ip -n "$b" -j link show vb | jq -r '.[0].address')
+	ip -n "$a" neigh replace "198.18.$i.2" lladdr "$macb" dev va nud permanent
+	ip -n "$b" neigh replace "198.18.$i.1" lladdr "$maca" dev vb nud permanent
+}
+
+# dummy_dev NS NAME: a dummy device, up, with 198.18.200.1/24.
+dummy_dev() {
+	ip -n "$1" link add "$2" type dummy || return 1
+	ip -n "$1" addr add 198.18.200.1/24 dev "$2"
+	ip -n "$1" link set "$2" up
+}
+
+# --- tc counters ---------------------------------------------------------
+
+# tc_json NS ARGS...: `tc -n NS -j ARGS`, made valid JSON: iproute2 6.1's
+# hfsc prints its options as plain text ("options":{default 1 }).
+tc_json() {
+	local ns=$1
+	shift
+	tc -n "$ns" -j "$@" | sed -E 's/\{default ([0-9a-fx]+) \}/{"default":"\1"}/g'
+}
+
+# qstat NS DEV HANDLE FIELD: one counter of a qdisc from `tc -s -j`
+# (FIELD: packets, bytes, drops, overlimits, requeues, backlog, qlen).
+qstat() {
+	tc_json "$1" -s qdisc show dev "$2" invisible |
+		jq -r --arg h "$3" --arg f "$4" \
+			'.[] | select(.handle == $h) | .[$f] // empty'
+}
+
+# qkind NS DEV PARENT: the kind of the qdisc attached at PARENT ("root" or
+# a class id such as "1:1"). Plain text: iproute2 6.1 prints invalid JSON
+# for some qdiscs (tbf, fq).
+qkind() {
+	tc -n "$1" qdisc show dev "$2" invisible |
+		awk -v p="$3" '(p == "root" && $4 == "root") ||
+			($4 == "parent" && $5 == p) { print $2 }'
+}
+
+# link_stat NS DEV tx|rx packets|bytes|dropped
+link_stat() {
+	ip -n "$1" -s -j link show dev "$2" | jq -r --arg d "$3" --arg f "$4" '.[0].stats64[$d][$f]'
+}
+
+# --- processes -----------------------------------------------------------
+
+# bg VAR CMD...: start CMD in the background, its pid in $VAR, killed at exit.
+bg() {
+	local var=$1
+	shift
+	"$@" &
+	printf -v "$var" '%s' "$!"
+	defer kill "$!"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.1
+	done
+}
+
+# need_vm: the scenario changes the kernel; only run it inside scripts/vm.
+need_vm() {
+	[ "${PSPAT_IN_VM:-0}" = 1 ] || skip_all "runs only inside scripts/vm"
+}
