@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: the whole test suite, from a fresh Debian 12 machine.
+#   1. scripts/deps.sh (idempotent; fast when everything is there)
+#   2. sch_pspat.ko and the test modules for both kernels
+#   3. userspace tests: plain, TSan, ASan+UBSan (scripts/test-user.sh)
+#   4. every selftest in QEMU, once per kernel (selftests/run.sh)
+# Logs go to build/check/. The last line is "N passed, N failed, N skipped"
+# (totals); the exit status is non-zero when anything failed.
+#
+# PSPAT_CHECK_KERNELS (default "6.1 6.12") and PSPAT_CHECK_SKIP_USER=1
+# narrow the run while developing; CI runs everything.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+logs=$top/build/check
+kernels=(${PSPAT_CHECK_KERNELS:-6.1 6.12})
+mkdir -p "$logs"
+start=$SECONDS
+
+declare -A P F S
+order=()
+
+# totals NAME LOGFILE: take the last "# Totals: pass:P fail:F skip:S".
+totals() {
+	local line
+	order+=("$1")
+	line=$(grep -aE '^# Totals: pass:[0-9]+ fail:[0-9]+ skip:[0-9]+' "$2" | tail -n1)
+	if [ -z "$line" ]; then
+		P[$1]=0 F[$1]=1 S[$1]=0
+		return
+	fi
+	P[$1]=$(sed -E 's/.*pass:([0-9]+).*/\1/' <<<"$line")
+	F[$1]=$(sed -E 's/.*fail:([0-9]+).*/\1/' <<<"$line")
+	S[$1]=$(sed -E 's/.*skip:([0-9]+).*/\1/' <<<"$line")
+}
+
+# failed_step NAME: a step that could not produce results counts as a failure.
+failed_step() { order+=("$1"); P[$1]=0 F[$1]=1 S[$1]=0; }
+
+step() { printf '\n# ===== %s (%ds) =====\n' "$*" $((SECONDS - start)); }
+
+step "dependencies"
+if [ "$(id -u)" = 0 ]; then
+	"$top/scripts/deps.sh" || { echo "# make deps failed"; failed_step deps; }
+else
+	echo "# not root: assuming 'make deps' was run"
+fi
+
+step "kernel modules"
+built=()
+for k in "${kernels[@]}"; do
+	if make -C "$top" --no-print-directory KVER="$k" module >"$logs/build-$k.log" 2>&1; then
+		echo "# built sch_pspat.ko for $k"
+		built+=("$k")
+	else
+		tail -n 30 "$logs/build-$k.log" | sed 's/^/# /'
+		echo "# build for $k FAILED"
+		failed_step "build $k"
+	fi
+done
+
+if [ "${PSPAT_CHECK_SKIP_USER:-0}" != 1 ]; then
+	step "userspace tests"
+	"$top/scripts/test-user.sh" 2>&1 | tee "$logs/user.log"
+	totals userspace "$logs/user.log"
+fi
+
+for k in "${built[@]}"; do
+	step "selftests on kernel $k"
+	"$top/scripts/vm" --kernel "$k" --timeout "${PSPAT_CHECK_VM_TIMEOUT:-2700}" \
+		-- "$top/selftests/run.sh" 2>&1 | tee "$logs/selftests-$k.log"
+	rc=${PIPESTATUS[0]}
+	totals "kernel $k" "$logs/selftests-$k.log"
+	if [ "$rc" != 0 ] && [ "${F[kernel $k]}" = 0 ]; then
+		echo "# the VM run on $k ended with status $rc"
+		F[kernel $k]=1
+	fi
+done
+
+step "summary"
+tp=0 tf=0 ts=0
+for name in "${order[@]}"; do
+	printf '# %-14s pass:%s fail:%s skip:%s\n' "$name" "${P[$name]}" "${F[$name]}" "${S[$name]}"
+	tp=$((tp + P[$name])) tf=$((tf + F[$name])) ts=$((ts + S[$name]))
+done
+echo "# took $((SECONDS - start))s; logs in $logs"
+echo "$tp passed, $tf failed, $ts skipped"
+[ $tf = 0 ]
