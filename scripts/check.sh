@@ -61,6 +61,10 @@ for k in "${kernels[@]}"; do
 	fi
 done
 
+step "userspace build (tools used by the selftests)"
+make -C "$top" --no-print-directory user >"$logs/build-user.log" 2>&1 ||
+	{ tail -n 30 "$logs/build-user.log" | sed 's/^/# /'; failed_step "build user"; }
+
 if [ "${PSPAT_CHECK_SKIP_USER:-0}" != 1 ]; then
 	step "userspace tests"
 	"$top/scripts/test-user.sh" 2>&1 | tee "$logs/user.log"

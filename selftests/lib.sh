@@ -267,6 +267,14 @@ wait_for() {
 	done
 }
 
+# need_tools: pspat-blast and pspat-sink from the userspace build.
+PSPAT_BLAST=$PSPAT_USER_BIN/tools/pspat-blast
+PSPAT_SINK=$PSPAT_USER_BIN/tools/pspat-sink
+need_tools() {
+	[ -x "$PSPAT_BLAST" ] && [ -x "$PSPAT_SINK" ] ||
+		skip_all "pspat-blast/pspat-sink not built (make user)"
+}
+
 # need_vm: the scenario changes the kernel; only run it inside scripts/vm.
 need_vm() {
 	[ "${PSPAT_IN_VM:-0}" = 1 ] || skip_all "runs only inside scripts/vm"

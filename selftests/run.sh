@@ -20,7 +20,8 @@ if [ $# -gt 0 ]; then
 	for t in "$@"; do
 		case "$t" in
 		*/*) tests+=("$t") ;;
-		*) tests+=("$dir/${t%.sh}.sh") ;;
+		test_*) tests+=("$dir/${t%.sh}.sh") ;;
+		*) tests+=("$dir/test_${t%.sh}.sh") ;;
 		esac
 	done
 else

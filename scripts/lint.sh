@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make lint`: sparse (C=2) and checkpatch.pl --strict on the kernel code,
+# clang-format on the C++ code. checkpatch comes from Debian's
+# linux-source-6.1 (installed here when missing).
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+kver=${KVER:-6.1}
+lintdir=$top/build/lint
+fail=0
+mkdir -p "$lintdir"
+
+need_pkg() {
+	dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed && return
+	[ "$(id -u)" = 0 ] || { echo "lint: install $1" >&2; exit 1; }
+	apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+}
+
+# checkpatch.pl and the data files it reads, from the 6.1 source tarball.
+checkpatch=$lintdir/linux/scripts/checkpatch.pl
+if [ ! -x "$checkpatch" ]; then
+	need_pkg linux-source-6.1
+	tar -xf /usr/src/linux-source-6.1.tar.xz -C "$lintdir" --strip-components=1 \
+		--one-top-level=linux --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch'
+fi
+need_pkg sparse
+
+# Kernel C: kmod/ and the headers the kernel includes (not the userspace shim).
+kfiles=$(cd "$top" && find kmod include -name '*.[ch]' ! -name '*_user.h' | sort)
+echo "== checkpatch --strict"
+(cd "$top" && "$checkpatch" --no-tree --strict --quiet --show-types \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $kfiles) || fail=1
+
+echo "== sparse (C=2) on kernel $kver"
+out=$(make -C "$top" --no-print-directory KVER="$kver" module C=2 CHECK=sparse 2>&1)
+warn=$(grep -E '(warning|error):' <<<"$out" | grep -v 'Skipping BTF')
+if [ -n "$warn" ]; then
+	echo "$warn"
+	fail=1
+fi
+
+echo "== clang-format"
+cxx=$(cd "$top" && git ls-files '*.cpp' '*.hpp' '*.cc' '*.h' | grep -vE '^(kmod|include/pspat/iffq\.h)' || true)
+for f in $cxx; do
+	clang-format --dry-run --Werror "$top/$f" 2>&1 | head -n 5 || fail=1
+	clang-format --dry-run --Werror "$top/$f" >/dev/null 2>&1 || fail=1
+done
+
+[ $fail = 0 ] && echo "lint: clean" || echo "lint: problems found"
+exit $fail
