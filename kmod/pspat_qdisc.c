@@ -2,15 +2,16 @@
 /*
  * pspat_qdisc.c - the "pspat" root qdisc and its single class 1:1.
  *
- * PSPAT moves packet scheduling off the sending CPUs: clients push packets
- * into per-thread mailboxes and one arbiter thread runs the real scheduler,
- * the child qdisc grafted under class 1:1 (pfifo by default, any classful or
- * classless qdisc by `tc qdisc replace dev X parent 1:1 ...`).
+ * The tc interface of sch_pspat (see pspat.h for the data path). Class 1:1
+ * holds the child scheduler, a pfifo with the device's tx_queue_len by
+ * default; graft any other with `tc qdisc replace dev X parent 1:1 ...`.
  *
- * This file is the qdisc and class interface only. In this first stage the
- * data path is a pass-through: enqueue hands the packet to the child and
- * dequeue takes it back, under the root lock, exactly like a one-class
- * classful qdisc (cf. sch_tbf.c's class ops).
+ * The qdisc is TCQ_F_NOLOCK with per-CPU stats: enqueue (pspat_client.c)
+ * never takes the root lock. Only the arbiter runs the child, under the
+ * root lock, which is also the lock tc takes to change the child and its
+ * classes (sch_tree_lock()). Dequeue never returns a packet: the core calls
+ * it (under the seqlock) after every enqueue, when a child's watchdog
+ * fires and when a driver wakes a txq; it is the arbiter's doorbell.
  */
 #include <linux/module.h>
 #include <linux/skbuff.h>
@@ -18,61 +19,67 @@
 #include <net/sch_generic.h>
 
 #include "compat.h"
+#include "pspat.h"
 
 #define PSPAT_CHILD_MINOR	1
 
-struct pspat_sched_data {
-	struct Qdisc	*child;		/* class 1:1; noop_qdisc when deleted */
-};
-
-static int pspat_enqueue(struct sk_buff *skb, struct Qdisc *sch,
-			 struct sk_buff **to_free)
+/*
+ * Changes the child makes to its parent's counters through
+ * qdisc_tree_reduce_backlog() (drops inside the child, a purged class, a
+ * replaced child) land in the root's plain fields, which a per-CPU stats
+ * qdisc does not report: move them into this CPU's counters. Root lock
+ * held, BH disabled.
+ */
+void pspat_fold_stats(struct Qdisc *sch)
 {
-	struct pspat_sched_data *q = qdisc_priv(sch);
-	unsigned int len = qdisc_pkt_len(skb);
-	int ret;
+	struct gnet_stats_queue *qs;
 
-	ret = qdisc_enqueue(skb, q->child, to_free);
-	if (unlikely(ret != NET_XMIT_SUCCESS)) {
-		if (net_xmit_drop_count(ret))
-			qdisc_qstats_drop(sch);
-		return ret;
-	}
-	sch->qstats.backlog += len;
-	sch->q.qlen++;
-	return NET_XMIT_SUCCESS;
+	if (likely(!sch->q.qlen && !sch->qstats.backlog && !sch->qstats.drops))
+		return;
+	qs = this_cpu_ptr(sch->cpu_qstats);
+	qs->qlen += sch->q.qlen;
+	qs->backlog += sch->qstats.backlog;
+	qs->drops += sch->qstats.drops;
+	sch->q.qlen = 0;
+	sch->qstats.backlog = 0;
+	sch->qstats.drops = 0;
 }
 
 static struct sk_buff *pspat_dequeue(struct Qdisc *sch)
 {
-	struct pspat_sched_data *q = qdisc_priv(sch);
-	struct sk_buff *skb;
-
-	skb = qdisc_dequeue_peeked(q->child);
-	if (!skb)
-		return NULL;
-	qdisc_qstats_backlog_dec(sch, skb);
-	qdisc_bstats_update(sch, skb);
-	sch->q.qlen--;
-	return skb;
+	/*
+	 * We never return a packet, so no one else would clear MISSED and
+	 * qdisc_run_end() would reschedule us forever.
+	 */
+	if (test_bit(__QDISC_STATE_MISSED, &sch->state))
+		clear_bit(__QDISC_STATE_MISSED, &sch->state);
+	pspat_arb_kick();
+	return NULL;
 }
 
 static struct sk_buff *pspat_peek(struct Qdisc *sch)
 {
-	struct pspat_sched_data *q = qdisc_priv(sch);
-
-	return q->child->ops->peek(q->child);
+	return NULL;
 }
 
 static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 		      struct netlink_ext_ack *extack)
 {
-	struct pspat_sched_data *q = qdisc_priv(sch);
+	struct pspat_sched *q = qdisc_priv(sch);
 
+	q->sch = sch;
+	q->blocked_txq = -1;
+	if (sch->parent != TC_H_ROOT) {
+		NL_SET_ERR_MSG(extack, "pspat must be the root qdisc: use 'root', not 'parent'");
+		return -EOPNOTSUPP;
+	}
 	if (opt && nla_len(opt)) {
 		NL_SET_ERR_MSG(extack, "pspat takes no options yet");
 		return -EINVAL;
 	}
+	q->pcpu = alloc_percpu(struct pspat_sched_pcpu);
+	if (!q->pcpu)
+		return -ENOMEM;
 	/* pfifo with no options uses the device's tx_queue_len as limit. */
 	q->child = qdisc_create_dflt(sch->dev_queue, &pfifo_qdisc_ops,
 				     TC_H_MAKE(sch->handle, PSPAT_CHILD_MINOR),
@@ -83,30 +90,70 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 	}
 	/* Like other default children (prio, tbf): `tc qdisc show invisible`. */
 	qdisc_hash_add(q->child, true);
-	return 0;
+	return pspat_arb_attach(q);
 }
 
+/*
+ * The device goes down (dev_deactivate() -> dev_reset_queue(): seqlock and
+ * root lock held, no client inside the enqueue any more). Drop what the child and the
+ * transmit stage hold; packets still in mailboxes or on their way to the
+ * dispatcher carry the old generation and are dropped where found. All of
+ * it is counted as dropped, so the accounting still adds up.
+ */
 static void pspat_reset(struct Qdisc *sch)
 {
-	struct pspat_sched_data *q = qdisc_priv(sch);
+	struct pspat_sched *q = qdisc_priv(sch);
+	struct gnet_stats_queue *qs;
+	unsigned int qlen, backlog;
 
-	/* The core zeroes our own qlen and backlog after this. */
+	/*
+	 * __qdisc_destroy() also calls us, with no lock and the refcount at
+	 * zero, before pspat_destroy(): the arbiter may still be running the
+	 * child then. pspat_destroy() detaches from the arbiter first and
+	 * frees everything itself.
+	 */
+	if (!refcount_read(&sch->refcnt) || !q->child)
+		return;
+	WRITE_ONCE(q->gen, q->gen + 1);
+	qlen = qdisc_qlen_sum(q->child);
+	backlog = q->child->qstats.backlog;
+	if (qdisc_is_percpu_stats(q->child)) {
+		struct gnet_stats_queue sum = {};
+		int cpu;
+
+		for_each_possible_cpu(cpu)
+			sum.backlog += per_cpu_ptr(q->child->cpu_qstats, cpu)->backlog;
+		backlog = sum.backlog;
+	}
 	qdisc_reset(q->child);
+	qs = this_cpu_ptr(sch->cpu_qstats);
+	qs->qlen -= qlen;
+	qs->backlog -= backlog;
+	qs->drops += qlen;
+	pspat_fold_stats(sch);
+	__pspat_xmit_purge(q);
+	q->child_qlen = 0;
 }
 
 static void pspat_destroy(struct Qdisc *sch)
 {
-	struct pspat_sched_data *q = qdisc_priv(sch);
+	struct pspat_sched *q = qdisc_priv(sch);
 
-	/* init may have failed before the child existed. */
+	/* init may have failed at any step. */
+	if (q->attached)
+		pspat_arb_detach(q);
 	if (q->child)
 		qdisc_put(q->child);
+	free_percpu(q->pcpu);
 }
 
 static int pspat_dump(struct Qdisc *sch, struct sk_buff *skb)
 {
 	struct nlattr *opts;
 
+	spin_lock_bh(qdisc_lock(sch));
+	pspat_fold_stats(sch);
+	spin_unlock_bh(qdisc_lock(sch));
 	opts = nla_nest_start_noflag(skb, TCA_OPTIONS);
 	if (!opts)
 		return -EMSGSIZE;
@@ -118,7 +165,7 @@ static int pspat_dump(struct Qdisc *sch, struct sk_buff *skb)
 static int pspat_graft(struct Qdisc *sch, unsigned long arg, struct Qdisc *new,
 		       struct Qdisc **old, struct netlink_ext_ack *extack)
 {
-	struct pspat_sched_data *q = qdisc_priv(sch);
+	struct pspat_sched *q = qdisc_priv(sch);
 
 	if (!new)
 		new = &noop_qdisc;
@@ -128,7 +175,7 @@ static int pspat_graft(struct Qdisc *sch, unsigned long arg, struct Qdisc *new,
 
 static struct Qdisc *pspat_leaf(struct Qdisc *sch, unsigned long arg)
 {
-	struct pspat_sched_data *q = qdisc_priv(sch);
+	struct pspat_sched *q = qdisc_priv(sch);
 
 	return q->child;
 }
@@ -147,7 +194,7 @@ static void pspat_walk(struct Qdisc *sch, struct qdisc_walker *walker)
 static int pspat_dump_class(struct Qdisc *sch, unsigned long cl,
 			    struct sk_buff *skb, struct tcmsg *tcm)
 {
-	struct pspat_sched_data *q = qdisc_priv(sch);
+	struct pspat_sched *q = qdisc_priv(sch);
 
 	tcm->tcm_handle |= TC_H_MIN(PSPAT_CHILD_MINOR);
 	tcm->tcm_info = q->child->handle;
@@ -165,8 +212,9 @@ static const struct Qdisc_class_ops pspat_class_ops = {
 static struct Qdisc_ops pspat_qdisc_ops __read_mostly = {
 	.cl_ops		= &pspat_class_ops,
 	.id		= "pspat",
-	.priv_size	= sizeof(struct pspat_sched_data),
-	.enqueue	= pspat_enqueue,
+	.priv_size	= sizeof(struct pspat_sched),
+	.static_flags	= TCQ_F_NOLOCK | TCQ_F_CPUSTATS,
+	.enqueue	= pspat_client_enqueue,
 	.dequeue	= pspat_dequeue,
 	.peek		= pspat_peek,
 	.init		= pspat_init,
@@ -178,12 +226,23 @@ static struct Qdisc_ops pspat_qdisc_ops __read_mostly = {
 
 static int __init pspat_module_init(void)
 {
-	return register_qdisc(&pspat_qdisc_ops);
+	int err = pspat_mb_init();
+
+	if (err)
+		return err;
+	pspat_debugfs_init();
+	err = register_qdisc(&pspat_qdisc_ops);
+	if (err)
+		pspat_debugfs_exit();
+	return err;
 }
 
+/* No pspat qdisc is left (each holds a module reference). */
 static void __exit pspat_module_exit(void)
 {
 	unregister_qdisc(&pspat_qdisc_ops);
+	pspat_debugfs_exit();
+	pspat_mb_exit();
 }
 
 module_init(pspat_module_init);

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pspat.h - shared state of sch_pspat.
+ *
+ * PSPAT moves packet scheduling off the sending CPUs (Rizzo, Valente,
+ * Lettieri, Maffione, "PSPAT: software packet scheduling at hardware
+ * speed", Computer Communications 2018). The data path, one file per role:
+ *
+ *  pspat_client.c     enqueue (any thread, TCQ_F_NOLOCK: no root lock): push
+ *                     the skb into the caller's mailbox, link the mailbox
+ *                     into this CPU's list, wake the arbiter if it sleeps.
+ *  pspat_mailbox.c    the mailboxes: an IFFQ (include/pspat/iffq.h) per
+ *                     sending thread, created on demand and found through a
+ *                     per-CPU cache and an RCU hash keyed by task; one per
+ *                     CPU for softirq (forwarded) traffic; reclaimed after
+ *                     their thread exits.
+ *  pspat_arbiter.c    the "pspat-arb" kthread: drains the per-CPU lists and
+ *                     the mailboxes in bounded batches, runs the child qdisc
+ *                     (enqueue + dequeue under the root lock, which only it
+ *                     takes on the data path), hands packets to transmit.
+ *  pspat_xmit.c       transmission under the qdisc's seqlock, as the core
+ *                     does for lockless qdiscs: validate, txq lock, driver;
+ *                     a stopped txq keeps packets in a held list.
+ *  pspat_dispatcher.c the "pspat-snd" kthread (xmit_mode=dispatcher): takes
+ *                     batches from the arbiter over an IFFQ and transmits.
+ *  pspat_params.c     module parameters, validated.
+ *  pspat_qdisc.c      the qdisc and its class 1:1 (tc interface).
+ *  pspat_debugfs.c    counters in /sys/kernel/debug/sch_pspat/.
+ *
+ * Accounting, per qdisc, in its per-CPU stats: a packet is in the backlog
+ * (qlen/backlog) from the moment a client pushes it until it is handed to
+ * the driver (then "sent") or freed (then "dropped"). So at all times
+ * enqueued == sent + dropped + backlog, with the mailboxes, the child, the
+ * dispatcher queue and the held list all inside the backlog.
+ */
+#ifndef _PSPAT_H
+#define _PSPAT_H
+
+#include <linux/llist.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/skbuff.h>
+#include <net/pkt_sched.h>
+#include <net/sch_generic.h>
+
+#include <pspat/iffq.h>
+
+/* ---- module parameters (pspat_params.c) ------------------------------ */
+
+enum pspat_xmit_mode {
+	PSPAT_XMIT_ARBITER,
+	PSPAT_XMIT_DISPATCHER,
+};
+
+extern int pspat_xmit_mode;
+extern unsigned int pspat_arb_batch;
+extern unsigned int pspat_dispatch_batch;
+extern unsigned int pspat_mailbox_entries;
+extern unsigned int pspat_mailbox_line_size;
+extern int pspat_arbiter_cpu;
+extern int pspat_dispatcher_cpu;
+extern unsigned int pspat_idle_poll_us;
+
+/* ---- per-packet state -------------------------------------------------- */
+
+/*
+ * While an skb is in a mailbox, the dispatcher queue or the held list, it
+ * carries its qdisc and the qdisc's reset generation in the private part of
+ * the qdisc cb. The child qdisc may overwrite it; the arbiter writes it
+ * again when it dequeues the skb from the child.
+ */
+struct pspat_skb_cb {
+	struct pspat_sched	*q;
+	u32			gen;
+};
+
+static inline struct pspat_skb_cb *pspat_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct pspat_skb_cb) > QDISC_CB_PRIV_LEN);
+	return (struct pspat_skb_cb *)qdisc_skb_cb(skb)->data;
+}
+
+/* ---- mailboxes (pspat_mailbox.c) -------------------------------------- */
+
+struct pspat_mailbox {
+	/* Producer: the owner thread, or the CPU (softirq) for a CPU mailbox. */
+	struct iffq		*fifo;
+	u64			drops;		/* pushes refused: full */
+	struct llist_node	cpu_node;	/* on a CPU list while listed */
+
+	/*
+	 * 1 while the mailbox is on a CPU list or on the arbiter's active
+	 * list. Set 0 -> 1 with xchg() by whoever links it (producer or
+	 * arbiter), cleared by the arbiter; see pspat_mb_unlist().
+	 */
+	unsigned long		listed ____cacheline_aligned_in_smp;
+
+	/* Arbiter. */
+	struct list_head	active;		/* on arb->active */
+
+	/* Registry (pspat_reg_lock) and reclaim. */
+	struct hlist_node	hnode;		/* pspat_mb_hash, by task */
+	struct list_head	all;		/* pspat_mb_all */
+	struct llist_node	exit_node;	/* on pspat_mb_exiting */
+	struct list_head	dying;		/* arbiter: waiting for exit_state */
+	struct task_struct	*task;		/* owner (reference held), or NULL */
+	int			cpu;		/* CPU mailbox: its CPU, else -1 */
+	int			exiting;	/* owner passed sched_process_exit */
+	struct rcu_head		rcu;
+};
+
+int pspat_mb_init(void);
+void pspat_mb_exit(void);
+int pspat_mb_start(void);
+void pspat_mb_quiesce(void);
+void pspat_mb_stop(void);
+struct pspat_mailbox *pspat_mb_get(void);
+void pspat_mb_gc(void);
+bool pspat_mb_gc_pending(void);
+
+/* Counters of the mailbox layer, for debugfs. */
+struct pspat_mb_stats {
+	atomic_t	live;		/* thread mailboxes in the registry */
+	atomic64_t	created;
+	atomic64_t	reclaimed;
+	atomic64_t	alloc_fail;	/* fell back to the CPU mailbox */
+};
+extern struct pspat_mb_stats pspat_mb_stats;
+
+/* ---- one pspat qdisc (pspat_qdisc.c) ------------------------------------ */
+
+struct pspat_sched_pcpu {
+	u64	pushed;		/* packets pushed into mailboxes */
+	u64	mb_full;	/* dropped: mailbox full */
+};
+
+struct pspat_sched {
+	/* Read-mostly: clients, arbiter, dispatcher. */
+	struct Qdisc		*sch;
+	struct Qdisc		*child;		/* class 1:1; root lock */
+	struct pspat_sched_pcpu __percpu *pcpu;	/* written by clients */
+	u32			gen;		/* reset count; root lock + seqlock */
+	bool			dead;		/* destroyed; set under arb mutex */
+	bool			attached;	/* on the arbiter's list */
+
+	/* Arbiter only, under the arbiter mutex. */
+	struct list_head	arb_node ____cacheline_aligned_in_smp;
+	struct sk_buff		*inq_head;	/* taken from mailboxes this round */
+	struct sk_buff		*inq_tail;
+	struct sk_buff		*stash;		/* dequeued, dispatcher queue full */
+	u64			taken;		/* mailbox packets accounted for */
+	u64			to_disp;	/* pushed to the dispatcher */
+	unsigned int		child_qlen;	/* hint: child backlog after dequeue */
+	bool			throttled;	/* child had packets, gave none */
+	u64			arbitrated;	/* dequeued from the child */
+	u64			child_drops;	/* refused by the child (or stolen) */
+	u64			stale_drops;	/* from before a reset or destroy */
+
+	/* Transmit stage, under sch->seqlock. */
+	struct sk_buff		*held_head ____cacheline_aligned_in_smp;
+	struct sk_buff		*held_tail;
+	struct sk_buff		*partial;	/* validated, accounted, not sent */
+	int			blocked_txq;	/* txq of held/partial head, or -1 */
+	u64			backpressure;	/* times a stopped txq held packets */
+	u64			xmit_drops;	/* deactivated device, validation */
+
+	/* Dispatcher only. */
+	u64			from_disp ____cacheline_aligned_in_smp;
+};
+
+static inline struct net_device *pspat_dev(const struct pspat_sched *q)
+{
+	return qdisc_dev(q->sch);
+}
+
+/* Drop accounting from the arbiter, dispatcher or transmit paths. */
+static inline void pspat_account_drop(struct Qdisc *sch, struct sk_buff *skb)
+{
+	qdisc_qstats_cpu_backlog_dec(sch, skb);
+	qdisc_qstats_cpu_qlen_dec(sch);
+	qdisc_qstats_cpu_drop(sch);
+}
+
+/* ---- arbiter (pspat_arbiter.c) ----------------------------------------- */
+
+struct pspat_arb_stats {
+	u64	rounds;		/* rounds that moved packets */
+	u64	packets;	/* taken from mailboxes */
+	u64	sleeps;
+	u64	throttle_sleeps;	/* slept with a throttled child */
+	u64	gc_runs;
+};
+
+int pspat_arb_attach(struct pspat_sched *q);
+void pspat_arb_detach(struct pspat_sched *q);
+void pspat_arb_kick(void);
+void pspat_arb_wake_if_sleeping(void);
+void pspat_arb_params_changed(void);
+void pspat_arb_snapshot(struct pspat_arb_stats *s, bool *running,
+			unsigned int *active, unsigned int *qdiscs);
+bool pspat_arb_lists_pending(void);
+void pspat_arb_cpu_list_add(struct pspat_mailbox *mb);
+void pspat_arb_for_each_qdisc(void (*fn)(struct pspat_sched *q, void *arg),
+			      void *arg);
+
+/* ---- qdisc (pspat_qdisc.c) ---------------------------------------------- */
+
+int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
+			 struct sk_buff **to_free);
+void pspat_fold_stats(struct Qdisc *sch);
+
+/* ---- transmit (pspat_xmit.c) ------------------------------------------- */
+
+unsigned int pspat_xmit(struct pspat_sched *q, struct sk_buff *skbs);
+bool pspat_xmit_blocked(struct pspat_sched *q);
+void pspat_xmit_purge(struct pspat_sched *q);
+void __pspat_xmit_purge(struct pspat_sched *q);
+
+/* ---- dispatcher (pspat_dispatcher.c) ----------------------------------- */
+
+struct pspat_disp_stats {
+	u64	batches;
+	u64	packets;
+	u64	sleeps;
+};
+
+int pspat_disp_start(void);
+void pspat_disp_stop(void);
+int pspat_disp_push(struct sk_buff *skb);
+void pspat_disp_kick(void);
+void pspat_disp_snapshot(struct pspat_disp_stats *s, bool *running);
+
+/* ---- debugfs (pspat_debugfs.c) ----------------------------------------- */
+
+void pspat_debugfs_init(void);
+void pspat_debugfs_exit(void);
+
+#endif /* _PSPAT_H */

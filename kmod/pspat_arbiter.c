@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pspat_arbiter.c - the arbiter kthread "pspat-arb".
+ *
+ * One arbiter serves every pspat qdisc: it starts with the first one and
+ * stops with the last. A round:
+ *
+ *  1. takes the mailboxes newly linked on each CPU's list (lock-free
+ *     llists, in link order) onto its private active list;
+ *  2. drains every active mailbox by up to arb_batch packets, round-robin,
+ *     sorting them per qdisc; a mailbox found empty leaves the list
+ *     (pspat_mb_unlist(), see pspat_client.c for the protocol);
+ *  3. per qdisc, under its root lock: enqueues the drained packets into the
+ *     child and dequeues up to arb_batch from it, then hands them to the
+ *     transmit stage (pspat_xmit.c) itself or to the dispatcher.
+ *
+ * The arbiter mutex stands for the consumer role of every mailbox: the
+ * arbiter holds it during a round, and teardown takes it to change what
+ * the arbiter sees (a qdisc leaving the list).
+ *
+ * Sleeping: with nothing to do, the arbiter polls for idle_poll_us, then
+ * sleeps until woken by a client linking a mailbox, by the qdisc's dequeue
+ * hook (a child's watchdog firing or a driver waking a txq both reschedule
+ * the root qdisc, whose dequeue kicks the arbiter), or by the dispatcher
+ * making room. A throttled child (TBF, HFSC, FQ pacing) thus costs no CPU
+ * until its own hrtimer fires. Lost wake-ups are excluded by the usual
+ * pattern: the arbiter sets ->sleeping, then (full barrier) looks for
+ * work and ->kicked; wakers publish work or ->kicked, then (full barrier)
+ * read ->sleeping.
+ */
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/rcupdate.h>
+
+#include "pspat.h"
+
+struct pspat_arb {
+	struct mutex		lock;		/* consumer role; ->qdiscs */
+	struct list_head	qdiscs;		/* struct pspat_sched.arb_node */
+	struct list_head	active;		/* mailboxes being served */
+	struct task_struct __rcu *task;
+	int			sleeping;
+	int			kicked;
+	int			applied_cpu;
+	unsigned int		next_cpu;	/* first CPU list of a round */
+	unsigned int		nr_qdiscs;	/* pspat_users_mutex */
+	unsigned int		nr_active;
+	bool			throttled;	/* a child waits for its timer */
+	unsigned long		gc_next;	/* jiffies */
+	struct pspat_arb_stats	stats;
+};
+
+static struct pspat_arb pspat_arb = {
+	.lock		= __MUTEX_INITIALIZER(pspat_arb.lock),
+	.qdiscs		= LIST_HEAD_INIT(pspat_arb.qdiscs),
+	.active		= LIST_HEAD_INIT(pspat_arb.active),
+};
+
+static DEFINE_MUTEX(pspat_users_mutex);		/* start/stop, nr_qdiscs */
+static DEFINE_PER_CPU(struct llist_head, pspat_cpu_list);
+
+void pspat_arb_cpu_list_add(struct pspat_mailbox *mb)
+{
+	llist_add(&mb->cpu_node, this_cpu_ptr(&pspat_cpu_list));
+}
+
+bool pspat_arb_lists_pending(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (!llist_empty(per_cpu_ptr(&pspat_cpu_list, cpu)))
+			return true;
+	return false;
+}
+
+void pspat_arb_wake_if_sleeping(void)
+{
+	struct task_struct *t;
+
+	if (!READ_ONCE(pspat_arb.sleeping))
+		return;
+	rcu_read_lock();
+	t = rcu_dereference(pspat_arb.task);
+	if (t)
+		wake_up_process(t);
+	rcu_read_unlock();
+}
+
+/* Something the arbiter cannot see in its lists happened: run a round. */
+void pspat_arb_kick(void)
+{
+	if (!READ_ONCE(pspat_arb.kicked)) {
+		WRITE_ONCE(pspat_arb.kicked, 1);
+		smp_mb();	/* pairs with set_current_state() in the sleep */
+	}
+	pspat_arb_wake_if_sleeping();
+}
+
+void pspat_arb_params_changed(void)
+{
+	pspat_arb_kick();
+	pspat_disp_kick();
+}
+
+/* The mailbox looked empty: leave the active list unless a packet raced in. */
+static void pspat_mb_unlist(struct pspat_arb *arb, struct pspat_mailbox *mb)
+{
+	WRITE_ONCE(mb->listed, 0);
+	smp_mb();	/* pairs with smp_mb() in pspat_client_enqueue() */
+	if (iffq_empty(mb->fifo) || xchg(&mb->listed, 1)) {
+		/* Empty, or its producer linked it on a CPU list again. */
+		list_del_init(&mb->active);
+		arb->nr_active--;
+	}
+}
+
+static void pspat_stale_drop(struct pspat_sched *q, struct sk_buff *skb)
+{
+	q->stale_drops++;
+	pspat_account_drop(q->sch, skb);
+	kfree_skb_reason(skb, SKB_DROP_REASON_QDISC_DROP);
+}
+
+/* A packet taken from a mailbox: queue it for its qdisc, or free it. */
+static void pspat_arb_take(struct sk_buff *skb)
+{
+	struct pspat_sched *q = pspat_cb(skb)->q;
+
+	if (unlikely(READ_ONCE(q->dead))) {
+		pspat_stale_drop(q, skb);
+		/* Last access to q: pspat_arb_detach() may free it after. */
+		smp_store_release(&q->taken, q->taken + 1);
+		return;
+	}
+	skb->next = NULL;
+	if (q->inq_tail)
+		q->inq_tail->next = skb;
+	else
+		q->inq_head = skb;
+	q->inq_tail = skb;
+	WRITE_ONCE(q->taken, q->taken + 1);
+}
+
+/* Root lock held: the packets taken this round go into the child. */
+static void pspat_arb_enqueue(struct pspat_sched *q, u32 gen,
+			      struct sk_buff **to_free)
+{
+	struct Qdisc *sch = q->sch;
+	struct sk_buff *skb, *next;
+
+	for (skb = q->inq_head; skb; skb = next) {
+		unsigned int len = qdisc_pkt_len(skb);
+		int ret;
+
+		next = skb->next;
+		skb->next = NULL;
+		if (unlikely(pspat_cb(skb)->gen != gen)) {
+			pspat_stale_drop(q, skb);	/* queued before a reset */
+			continue;
+		}
+		ret = qdisc_enqueue(skb, q->child, to_free);
+		if (unlikely(ret != NET_XMIT_SUCCESS)) {
+			/*
+			 * Dropped, stolen by an action, or (NET_XMIT_CN) kept
+			 * while another packet went: as for any parent, the
+			 * child's own qdisc_tree_reduce_backlog() balances the
+			 * latter (see pspat_fold_stats()).
+			 */
+			q->child_drops++;
+			this_cpu_sub(sch->cpu_qstats->backlog, len);
+			qdisc_qstats_cpu_qlen_dec(sch);
+			qdisc_qstats_cpu_drop(sch);
+		}
+	}
+	q->inq_head = NULL;
+	q->inq_tail = NULL;
+}
+
+/* Root lock held: move up to @budget packets out of the child. */
+static unsigned int pspat_arb_dequeue(struct pspat_sched *q, u32 gen,
+				      unsigned int budget, bool disp,
+				      struct sk_buff ***tx_tail, bool *pushed)
+{
+	unsigned int n = 0;
+	struct sk_buff *skb;
+
+	if (disp && q->stash) {
+		if (pspat_disp_push(q->stash))
+			return 0;
+		q->stash = NULL;
+		q->to_disp++;
+		*pushed = true;
+	}
+	while (n < budget) {
+		skb = q->child->dequeue(q->child);
+		if (!skb)
+			break;
+		pspat_cb(skb)->q = q;
+		pspat_cb(skb)->gen = gen;
+		skb->next = NULL;
+		n++;
+		if (!disp) {
+			**tx_tail = skb;
+			*tx_tail = &skb->next;
+		} else if (pspat_disp_push(skb)) {
+			q->stash = skb;		/* dispatcher queue full */
+			break;
+		} else {
+			q->to_disp++;
+			*pushed = true;
+		}
+	}
+	q->arbitrated += n;
+	return n;
+}
+
+/* Run one qdisc's child: enqueue what was taken, dequeue, transmit. */
+static unsigned long pspat_arb_serve(struct pspat_arb *arb,
+				     struct pspat_sched *q, unsigned int batch)
+{
+	bool disp = READ_ONCE(pspat_xmit_mode) == PSPAT_XMIT_DISPATCHER;
+	struct sk_buff *tx = NULL, **tx_tail = &tx, *to_free = NULL;
+	struct Qdisc *sch = q->sch;
+	unsigned long moved = 0;
+	unsigned int n = 0;
+	bool blocked, pushed = false;
+	u32 gen;
+
+	/* Packets held by a stopped txq go first, once it runs again. */
+	if (READ_ONCE(q->blocked_txq) >= 0 && !pspat_xmit_blocked(q))
+		moved += pspat_xmit(q, NULL);
+	blocked = READ_ONCE(q->blocked_txq) >= 0;
+	/* Back to arbiter mode: let the dispatcher finish what it has. */
+	if (!disp && q->to_disp != smp_load_acquire(&q->from_disp)) {
+		blocked = true;
+		pspat_disp_kick();
+	}
+	if (!q->inq_head && !q->stash && (blocked || !q->child_qlen))
+		return moved;
+
+	spin_lock(qdisc_lock(sch));
+	gen = q->gen;
+	pspat_arb_enqueue(q, gen, &to_free);
+	if (q->stash && pspat_cb(q->stash)->gen != gen) {
+		pspat_stale_drop(q, q->stash);
+		q->stash = NULL;
+	}
+	if (!blocked) {
+		if (!disp && q->stash) {	/* older than the child's */
+			*tx_tail = q->stash;
+			tx_tail = &q->stash->next;
+			q->stash = NULL;
+		}
+		n = pspat_arb_dequeue(q, gen, batch, disp, &tx_tail, &pushed);
+	}
+	pspat_fold_stats(sch);
+	q->child_qlen = qdisc_qlen_sum(q->child);
+	q->throttled = !blocked && n < batch && q->child_qlen &&
+		       !(disp && q->stash);
+	spin_unlock(qdisc_lock(sch));
+
+	if (unlikely(to_free))
+		kfree_skb_list_reason(to_free, SKB_DROP_REASON_QDISC_DROP);
+	if (tx)
+		pspat_xmit(q, tx);
+	if (pushed)
+		pspat_disp_kick();
+	arb->throttled |= q->throttled;
+	return moved + n;
+}
+
+static unsigned long pspat_arb_round(struct pspat_arb *arb)
+{
+	unsigned int batch = READ_ONCE(pspat_arb_batch);
+	struct pspat_mailbox *mb, *tmp;
+	unsigned long moved = 0;
+	struct pspat_sched *q;
+	unsigned int i;
+
+	/* 1. Newly linked mailboxes, starting from a different CPU each time. */
+	for (i = 0; i < nr_cpu_ids; i++) {
+		unsigned int cpu = (arb->next_cpu + i) % nr_cpu_ids;
+		struct llist_head *head;
+		struct llist_node *n;
+
+		if (!cpu_possible(cpu))
+			continue;
+		head = per_cpu_ptr(&pspat_cpu_list, cpu);
+		if (llist_empty(head))
+			continue;
+		n = llist_reverse_order(llist_del_all(head));
+		llist_for_each_entry_safe(mb, tmp, n, cpu_node) {
+			list_add_tail(&mb->active, &arb->active);
+			arb->nr_active++;
+		}
+	}
+	arb->next_cpu = (arb->next_cpu + 1) % nr_cpu_ids;
+
+	/* 2. Drain each active mailbox by up to @batch packets. */
+	list_for_each_entry_safe(mb, tmp, &arb->active, active) {
+		unsigned int n = 0;
+		struct sk_buff *skb;
+
+		while (n < batch && (skb = iffq_extract(mb->fifo))) {
+			pspat_arb_take(skb);
+			n++;
+		}
+		iffq_clear(mb->fifo);
+		if (n < batch)
+			pspat_mb_unlist(arb, mb);
+		moved += n;
+	}
+	arb->stats.packets += moved;
+
+	/* 3. Every qdisc's child. */
+	arb->throttled = false;
+	list_for_each_entry(q, &arb->qdiscs, arb_node)
+		moved += pspat_arb_serve(arb, q, batch);
+	if (moved)
+		arb->stats.rounds++;
+	return moved;
+}
+
+static void pspat_apply_cpu(int *applied, int want)
+{
+	if (*applied == want)
+		return;
+	if (want >= 0 && cpu_online(want))
+		set_cpus_allowed_ptr(current, cpumask_of(want));
+	else
+		set_cpus_allowed_ptr(current, cpu_possible_mask);
+	*applied = want;
+}
+
+static void pspat_arb_sleep(struct pspat_arb *arb)
+{
+	/* Waiting for an exiting thread to be dead: look again soon. */
+	long timeout = pspat_mb_gc_pending() ? msecs_to_jiffies(10) :
+					       MAX_SCHEDULE_TIMEOUT;
+
+	WRITE_ONCE(arb->sleeping, 1);
+	set_current_state(TASK_INTERRUPTIBLE);	/* full barrier */
+	if (READ_ONCE(arb->kicked) || pspat_arb_lists_pending() ||
+	    kthread_should_stop()) {
+		__set_current_state(TASK_RUNNING);
+	} else {
+		arb->stats.sleeps++;
+		if (arb->throttled)
+			arb->stats.throttle_sleeps++;
+		schedule_timeout(timeout);
+	}
+	WRITE_ONCE(arb->sleeping, 0);
+}
+
+static int pspat_arb_thread(void *unused)
+{
+	struct pspat_arb *arb = &pspat_arb;
+	u64 idle_since = 0;
+
+	while (!kthread_should_stop()) {
+		unsigned long moved;
+
+		pspat_apply_cpu(&arb->applied_cpu, READ_ONCE(pspat_arbiter_cpu));
+		xchg(&arb->kicked, 0);
+		mutex_lock(&arb->lock);
+		local_bh_disable();
+		moved = pspat_arb_round(arb);
+		local_bh_enable();
+		if (pspat_mb_gc_pending() &&
+		    (!moved || time_after_eq(jiffies, arb->gc_next))) {
+			pspat_mb_gc();
+			arb->stats.gc_runs++;
+			arb->gc_next = jiffies + HZ / 10;
+		}
+		mutex_unlock(&arb->lock);
+
+		if (moved || arb->nr_active) {
+			idle_since = 0;
+			cond_resched();
+			continue;
+		}
+		if (!idle_since)
+			idle_since = ktime_get_ns();
+		if (ktime_get_ns() - idle_since <
+		    READ_ONCE(pspat_idle_poll_us) * NSEC_PER_USEC) {
+			cond_resched();
+			cpu_relax();
+			continue;
+		}
+		pspat_arb_sleep(arb);
+		idle_since = 0;
+	}
+	return 0;
+}
+
+static int pspat_arb_start(void)
+{
+	struct task_struct *t;
+	int cpu, err;
+
+	for_each_possible_cpu(cpu)
+		init_llist_head(per_cpu_ptr(&pspat_cpu_list, cpu));
+	INIT_LIST_HEAD(&pspat_arb.active);
+	pspat_arb.nr_active = 0;
+	pspat_arb.kicked = 0;
+	pspat_arb.sleeping = 0;
+	pspat_arb.applied_cpu = INT_MIN;
+
+	err = pspat_mb_start();
+	if (err)
+		return err;
+	err = pspat_disp_start();
+	if (err)
+		goto fail_mb;
+	t = kthread_create(pspat_arb_thread, NULL, "pspat-arb");
+	if (IS_ERR(t)) {
+		err = PTR_ERR(t);
+		goto fail_disp;
+	}
+	rcu_assign_pointer(pspat_arb.task, t);
+	wake_up_process(t);
+	return 0;
+fail_disp:
+	pspat_disp_stop();
+fail_mb:
+	pspat_mb_quiesce();
+	pspat_mb_stop();
+	return err;
+}
+
+static void pspat_arb_stop(void)
+{
+	struct task_struct *t = rcu_dereference_protected(pspat_arb.task, 1);
+
+	pspat_mb_quiesce();	/* no exit probe kicks from now on */
+	RCU_INIT_POINTER(pspat_arb.task, NULL);
+	synchronize_rcu();	/* nor any other kick (they hold RCU) */
+	kthread_stop(t);
+	pspat_disp_stop();
+	INIT_LIST_HEAD(&pspat_arb.active);
+	pspat_mb_stop();
+}
+
+int pspat_arb_attach(struct pspat_sched *q)
+{
+	int err = 0;
+
+	mutex_lock(&pspat_users_mutex);
+	if (!pspat_arb.nr_qdiscs) {
+		err = pspat_arb_start();
+		if (err)
+			goto out;
+	}
+	mutex_lock(&pspat_arb.lock);
+	list_add_tail(&q->arb_node, &pspat_arb.qdiscs);
+	q->attached = true;
+	mutex_unlock(&pspat_arb.lock);
+	pspat_arb.nr_qdiscs++;
+out:
+	mutex_unlock(&pspat_users_mutex);
+	return err;
+}
+
+/* Packets of @q still in mailboxes or in the dispatcher queue. */
+static u64 pspat_q_pending(struct pspat_sched *q)
+{
+	u64 pushed = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		pushed += per_cpu_ptr(q->pcpu, cpu)->pushed;
+	return pushed - smp_load_acquire(&q->taken) +
+	       q->to_disp - smp_load_acquire(&q->from_disp);
+}
+
+/*
+ * The qdisc is going (no client can reach it any more: the core detached
+ * it and waited for an RCU grace period). Take it off the arbiter's list;
+ * packets of it that are still in mailboxes or in the dispatcher queue are
+ * freed by whoever finds them; wait for that, then purge the held list.
+ */
+void pspat_arb_detach(struct pspat_sched *q)
+{
+	mutex_lock(&pspat_users_mutex);
+	mutex_lock(&pspat_arb.lock);
+	list_del(&q->arb_node);
+	WRITE_ONCE(q->dead, true);
+	if (q->stash) {
+		local_bh_disable();
+		pspat_stale_drop(q, q->stash);
+		local_bh_enable();
+		q->stash = NULL;
+	}
+	mutex_unlock(&pspat_arb.lock);
+
+	while (pspat_q_pending(q)) {
+		pspat_arb_kick();
+		pspat_disp_kick();
+		usleep_range(200, 1000);
+	}
+	pspat_xmit_purge(q);
+	q->attached = false;
+	if (!--pspat_arb.nr_qdiscs)
+		pspat_arb_stop();
+	mutex_unlock(&pspat_users_mutex);
+}
+
+void pspat_arb_snapshot(struct pspat_arb_stats *s, bool *running,
+			unsigned int *active, unsigned int *qdiscs)
+{
+	*s = pspat_arb.stats;
+	*running = rcu_access_pointer(pspat_arb.task) != NULL;
+	*active = READ_ONCE(pspat_arb.nr_active);
+	*qdiscs = READ_ONCE(pspat_arb.nr_qdiscs);
+}
+
+/* For debugfs: walk the qdiscs under the arbiter mutex. */
+void pspat_arb_for_each_qdisc(void (*fn)(struct pspat_sched *q, void *arg),
+			      void *arg)
+{
+	struct pspat_sched *q;
+
+	mutex_lock(&pspat_arb.lock);
+	list_for_each_entry(q, &pspat_arb.qdiscs, arb_node)
+		fn(q, arg);
+	mutex_unlock(&pspat_arb.lock);
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pspat_client.c - the client side: what a sending thread does.
+ *
+ * The qdisc is TCQ_F_NOLOCK, so dev_queue_xmit() calls this without the
+ * root lock, from any number of CPUs at once (BH disabled). A client never
+ * touches the scheduler and never waits for the arbiter:
+ *
+ *  1. account the packet in the qdisc's per-CPU backlog;
+ *  2. push it into its mailbox (pspat_mailbox.c); a full mailbox drops it,
+ *     counted in the qdisc's drops and in the mailbox;
+ *  3. if the mailbox is not listed yet, link it into this CPU's list and
+ *     wake the arbiter if it sleeps.
+ *
+ * Listing protocol (with pspat_arbiter.c:pspat_mb_unlist()). The producer
+ * publishes the skb, then reads mb->listed; the arbiter clears listed,
+ * then looks at the mailbox. A full barrier on both sides (store buffering)
+ * guarantees that one of them sees the other's store: either the producer
+ * sees listed == 0 and links the mailbox, or the arbiter sees the packet
+ * and keeps it. xchg() on listed decides which one owns the link when both
+ * do, so a mailbox is never on two lists.
+ */
+#include "pspat.h"
+
+int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
+			 struct sk_buff **to_free)
+{
+	struct pspat_sched *q = qdisc_priv(sch);
+	struct pspat_sched_pcpu *pc = this_cpu_ptr(q->pcpu);
+	struct pspat_skb_cb *cb = pspat_cb(skb);
+	struct pspat_mailbox *mb = pspat_mb_get();
+
+	cb->q = q;
+	cb->gen = READ_ONCE(q->gen);
+	/* Counted before the arbiter can see it, so no sum goes negative. */
+	qdisc_qstats_cpu_qlen_inc(sch);
+	qdisc_qstats_cpu_backlog_inc(sch, skb);
+	pc->pushed++;
+	if (unlikely(iffq_insert(mb->fifo, skb))) {
+		pc->pushed--;
+		pc->mb_full++;
+		mb->drops++;
+		qdisc_qstats_cpu_backlog_dec(sch, skb);
+		qdisc_qstats_cpu_qlen_dec(sch);
+		return qdisc_drop_cpu(skb, sch, to_free);
+	}
+
+	/* Pairs with the barrier in pspat_mb_unlist(): see above. */
+	smp_mb();
+	if (!READ_ONCE(mb->listed) && !xchg(&mb->listed, 1)) {
+		/* Fully ordered: the arbiter's pre-sleep check sees the list. */
+		pspat_arb_cpu_list_add(mb);
+		pspat_arb_wake_if_sleeping();
+	}
+	return NET_XMIT_SUCCESS;
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pspat_debugfs.c - /sys/kernel/debug/sch_pspat/stats: the arbiter, the
+ * dispatcher, the mailboxes and every pspat qdisc, one "key value" list
+ * per line, for tests and for people. Counters are read without locks.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "pspat.h"
+
+static struct dentry *pspat_debugfs_dir;
+
+static void pspat_show_qdisc(struct pspat_sched *q, void *arg)
+{
+	struct seq_file *m = arg;
+	u64 pushed = 0, mb_full = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		pushed += per_cpu_ptr(q->pcpu, cpu)->pushed;
+		mb_full += per_cpu_ptr(q->pcpu, cpu)->mb_full;
+	}
+	seq_printf(m, "qdisc dev %s handle %x: pushed %llu mb_full %llu arbitrated %llu child_drops %llu stale_drops %llu backpressure %llu xmit_drops %llu to_disp %llu from_disp %llu blocked_txq %d\n",
+		   pspat_dev(q)->name, q->sch->handle >> 16, pushed, mb_full,
+		   q->arbitrated, q->child_drops, q->stale_drops,
+		   q->backpressure, q->xmit_drops, q->to_disp,
+		   READ_ONCE(q->from_disp), READ_ONCE(q->blocked_txq));
+}
+
+static int pspat_stats_show(struct seq_file *m, void *v)
+{
+	struct pspat_arb_stats a;
+	struct pspat_disp_stats d;
+	unsigned int active, qdiscs;
+	bool arb_running, disp_running;
+
+	pspat_arb_snapshot(&a, &arb_running, &active, &qdiscs);
+	pspat_disp_snapshot(&d, &disp_running);
+	seq_printf(m, "arbiter: running %d qdiscs %u active_mailboxes %u rounds %llu packets %llu sleeps %llu throttle_sleeps %llu gc_runs %llu\n",
+		   arb_running, qdiscs, active, a.rounds, a.packets, a.sleeps,
+		   a.throttle_sleeps, a.gc_runs);
+	seq_printf(m, "dispatcher: running %d batches %llu packets %llu sleeps %llu\n",
+		   disp_running, d.batches, d.packets, d.sleeps);
+	seq_printf(m, "mailboxes: live %d created %lld reclaimed %lld alloc_fail %lld\n",
+		   atomic_read(&pspat_mb_stats.live),
+		   atomic64_read(&pspat_mb_stats.created),
+		   atomic64_read(&pspat_mb_stats.reclaimed),
+		   atomic64_read(&pspat_mb_stats.alloc_fail));
+	pspat_arb_for_each_qdisc(pspat_show_qdisc, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pspat_stats);
+
+void pspat_debugfs_init(void)
+{
+	pspat_debugfs_dir = debugfs_create_dir("sch_pspat", NULL);
+	debugfs_create_file("stats", 0444, pspat_debugfs_dir, NULL,
+			    &pspat_stats_fops);
+}
+
+void pspat_debugfs_exit(void)
+{
+	debugfs_remove_recursive(pspat_debugfs_dir);
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pspat_dispatcher.c - the dispatcher kthread "pspat-snd"
+ * (xmit_mode=dispatcher).
+ *
+ * The arbiter pushes the packets it dequeues into one IFFQ (arbiter:
+ * producer, dispatcher: consumer) instead of calling the driver itself, so
+ * the arbiter's cycles go to scheduling only. The dispatcher takes up to
+ * dispatch_batch packets at a time and sends each qdisc's run of them
+ * through the transmit stage (pspat_xmit.c): the same device path as the
+ * core's after a qdisc (validation, txq lock, xmit_more), and the packets
+ * never pass through pspat's enqueue or mailboxes again.
+ *
+ * Why not dev_queue_xmit(), as the original PSPAT patch did: for a qdisc
+ * module it would run the device's egress hooks (tc clsact, netfilter
+ * egress) a second time, pick the txq again from the dispatcher's CPU
+ * (XPS) rather than keep the sender's, and land in pspat's own enqueue.
+ *
+ * A full queue makes the arbiter keep packets in the child (one dequeued
+ * packet waits in a per-qdisc stash); the dispatcher kicks the arbiter
+ * after every batch. The queue stays empty in arbiter mode; switching
+ * back to arbiter mode waits until the dispatcher has emptied it, so
+ * nothing is reordered.
+ */
+#include <linux/kthread.h>
+#include <linux/slab.h>
+
+#include "pspat.h"
+
+#define PSPAT_DISP_ENTRIES	2048
+#define PSPAT_DISP_LINE		128
+
+static struct {
+	struct iffq		*fifo;
+	struct task_struct __rcu *task;
+	int			sleeping;
+	int			kicked;
+	int			applied_cpu;
+	struct pspat_disp_stats	stats;
+} pspat_disp;
+
+/* Arbiter only. 0, or -ENOBUFS when the queue is full. */
+int pspat_disp_push(struct sk_buff *skb)
+{
+	return iffq_insert(pspat_disp.fifo, skb);
+}
+
+void pspat_disp_kick(void)
+{
+	struct task_struct *t;
+
+	if (!READ_ONCE(pspat_disp.kicked)) {
+		WRITE_ONCE(pspat_disp.kicked, 1);
+		smp_mb();	/* pairs with set_current_state() below */
+	}
+	if (!READ_ONCE(pspat_disp.sleeping))
+		return;
+	rcu_read_lock();
+	t = rcu_dereference(pspat_disp.task);
+	if (t)
+		wake_up_process(t);
+	rcu_read_unlock();
+}
+
+/* Send one qdisc's run, then release it (last access to @q). */
+static void pspat_disp_flush(struct pspat_sched *q, struct sk_buff *head,
+			     unsigned int n)
+{
+	pspat_xmit(q, head);
+	smp_store_release(&q->from_disp, q->from_disp + n);
+}
+
+static unsigned int pspat_disp_batch(void)
+{
+	unsigned int budget = READ_ONCE(pspat_dispatch_batch);
+	struct sk_buff *head = NULL, *tail = NULL, *skb;
+	struct pspat_sched *q = NULL;
+	unsigned int n = 0, run = 0;
+
+	while (n < budget && (skb = iffq_extract(pspat_disp.fifo))) {
+		struct pspat_sched *sq = pspat_cb(skb)->q;
+
+		if (sq != q && head) {
+			pspat_disp_flush(q, head, run);
+			head = NULL;
+			run = 0;
+		}
+		q = sq;
+		skb->next = NULL;
+		if (head)
+			tail->next = skb;
+		else
+			head = skb;
+		tail = skb;
+		run++;
+		n++;
+	}
+	if (head)
+		pspat_disp_flush(q, head, run);
+	iffq_clear(pspat_disp.fifo);
+	return n;
+}
+
+static int pspat_disp_thread(void *unused)
+{
+	while (!kthread_should_stop()) {
+		unsigned int n;
+		int want = READ_ONCE(pspat_dispatcher_cpu);
+
+		if (pspat_disp.applied_cpu != want) {
+			set_cpus_allowed_ptr(current, want >= 0 && cpu_online(want) ?
+					     cpumask_of(want) : cpu_possible_mask);
+			pspat_disp.applied_cpu = want;
+		}
+		xchg(&pspat_disp.kicked, 0);
+		local_bh_disable();
+		n = pspat_disp_batch();
+		local_bh_enable();
+		if (n) {
+			pspat_disp.stats.batches++;
+			pspat_disp.stats.packets += n;
+			pspat_arb_kick();	/* room for the arbiter */
+			cond_resched();
+			continue;
+		}
+		WRITE_ONCE(pspat_disp.sleeping, 1);
+		set_current_state(TASK_INTERRUPTIBLE);	/* full barrier */
+		if (READ_ONCE(pspat_disp.kicked) || kthread_should_stop()) {
+			__set_current_state(TASK_RUNNING);
+		} else {
+			pspat_disp.stats.sleeps++;
+			schedule();
+		}
+		WRITE_ONCE(pspat_disp.sleeping, 0);
+	}
+	return 0;
+}
+
+int pspat_disp_start(void)
+{
+	size_t size = iffq_size(PSPAT_DISP_ENTRIES, PSPAT_DISP_LINE);
+	struct task_struct *t;
+	int err;
+
+	pspat_disp.fifo = kvzalloc(size, GFP_KERNEL);
+	if (!pspat_disp.fifo)
+		return -ENOMEM;
+	err = iffq_init(pspat_disp.fifo, PSPAT_DISP_ENTRIES, PSPAT_DISP_LINE);
+	if (err)
+		goto fail;
+	pspat_disp.kicked = 0;
+	pspat_disp.sleeping = 0;
+	pspat_disp.applied_cpu = INT_MIN;
+	t = kthread_create(pspat_disp_thread, NULL, "pspat-snd");
+	if (IS_ERR(t)) {
+		err = PTR_ERR(t);
+		goto fail;
+	}
+	rcu_assign_pointer(pspat_disp.task, t);
+	wake_up_process(t);
+	return 0;
+fail:
+	kvfree(pspat_disp.fifo);
+	pspat_disp.fifo = NULL;
+	return err;
+}
+
+/* After the last qdisc: its packets have all left the queue. */
+void pspat_disp_stop(void)
+{
+	struct task_struct *t = rcu_dereference_protected(pspat_disp.task, 1);
+
+	if (!t)
+		return;
+	RCU_INIT_POINTER(pspat_disp.task, NULL);
+	synchronize_rcu();
+	kthread_stop(t);
+	WARN_ON_ONCE(!iffq_empty(pspat_disp.fifo));
+	kvfree(pspat_disp.fifo);
+	pspat_disp.fifo = NULL;
+}
+
+void pspat_disp_snapshot(struct pspat_disp_stats *s, bool *running)
+{
+	*s = pspat_disp.stats;
+	*running = rcu_access_pointer(pspat_disp.task) != NULL;
+}
