@@ -26,7 +26,7 @@ template <typename T>
 class Iffq {
  public:
   static std::unique_ptr<Iffq> create(unsigned long entries,
-                                      unsigned long line_size = IFFQ_MIN_LINE,
+                                      unsigned long line_size = IFFQ_DEFAULT_LINE,
                                       int *err = nullptr) noexcept {
     int e = iffq_check_geometry(entries, line_size);
     std::unique_ptr<Iffq> q;
