@@ -20,7 +20,7 @@
  *                     takes on the data path), hands packets to transmit.
  *  pspat_xmit.c       transmission under the qdisc's seqlock, as the core
  *                     does for lockless qdiscs: validate, txq lock, driver;
- *                     a stopped txq keeps packets in a held list.
+ *                     a stopped txq keeps its packets in a held list.
  *  pspat_dispatcher.c the "pspat-snd" kthread (xmit_mode=dispatcher): takes
  *                     batches from the arbiter over an IFFQ and transmits.
  *  pspat_params.c     module parameters, validated.
@@ -70,11 +70,14 @@ extern unsigned int pspat_idle_poll_us;
  * While an skb is in a mailbox, the dispatcher queue or the held list, it
  * carries its qdisc and the qdisc's reset generation in the private part of
  * the qdisc cb. The child qdisc may overwrite it; the arbiter writes it
- * again when it dequeues the skb from the child.
+ * again when it dequeues the skb from the child. Once validated, the last
+ * segment of each packet carries what to account when the driver takes it.
  */
 struct pspat_skb_cb {
 	struct pspat_sched	*q;
-	u32			gen;
+	u16			gen;		/* low bits of q->gen */
+	u16			acct_segs;	/* GSO segments of the packet */
+	u32			acct_len;	/* bytes of the packet, or 0 */
 };
 
 static inline struct pspat_skb_cb *pspat_cb(struct sk_buff *skb)
@@ -137,12 +140,25 @@ struct pspat_sched_pcpu {
 	u64	mb_full;	/* dropped: mailbox full */
 };
 
+/*
+ * Packets waiting for a stopped txq, in order: @partial were validated and
+ * accounted as sent when the driver refused them; @head.. were not yet.
+ */
+struct pspat_held {
+	struct sk_buff		*partial;
+	struct sk_buff		*head;
+	struct sk_buff		*tail;
+};
+
+/* Held packets beyond which the arbiter leaves the rest in the child. */
+#define PSPAT_HELD_MAX		256
+
 struct pspat_sched {
 	/* Read-mostly: clients, arbiter, dispatcher. */
 	struct Qdisc		*sch;
 	struct Qdisc		*child;		/* class 1:1; root lock */
 	struct pspat_sched_pcpu __percpu *pcpu;	/* written by clients */
-	u32			gen;		/* reset count; root lock + seqlock */
+	u16			gen;		/* reset count; root lock + seqlock */
 	bool			dead;		/* destroyed; set under arb mutex */
 	bool			attached;	/* on the arbiter's list */
 
@@ -160,11 +176,10 @@ struct pspat_sched {
 	u64			stale_drops;	/* from before a reset or destroy */
 
 	/* Transmit stage, under sch->seqlock. */
-	struct sk_buff		*held_head ____cacheline_aligned_in_smp;
-	struct sk_buff		*held_tail;
-	struct sk_buff		*partial;	/* validated, accounted, not sent */
-	int			blocked_txq;	/* txq of held/partial head, or -1 */
-	u64			backpressure;	/* times a stopped txq held packets */
+	struct pspat_held	*held ____cacheline_aligned_in_smp; /* per txq */
+	unsigned int		ntx;		/* entries of ->held */
+	unsigned int		nheld;		/* see pspat_nheld_add() */
+	u64			backpressure;	/* packets held by a stopped txq */
 	u64			xmit_drops;	/* deactivated device, validation */
 
 	/* Dispatcher only. */
@@ -214,8 +229,9 @@ void pspat_fold_stats(struct Qdisc *sch);
 
 /* ---- transmit (pspat_xmit.c) ------------------------------------------- */
 
+int pspat_xmit_init(struct pspat_sched *q);
+void pspat_xmit_free(struct pspat_sched *q);
 unsigned int pspat_xmit(struct pspat_sched *q, struct sk_buff *skbs);
-bool pspat_xmit_blocked(struct pspat_sched *q);
 void pspat_xmit_purge(struct pspat_sched *q);
 void __pspat_xmit_purge(struct pspat_sched *q);
 

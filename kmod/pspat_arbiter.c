@@ -143,7 +143,7 @@ static void pspat_arb_take(struct sk_buff *skb)
 }
 
 /* Root lock held: the packets taken this round go into the child. */
-static void pspat_arb_enqueue(struct pspat_sched *q, u32 gen,
+static void pspat_arb_enqueue(struct pspat_sched *q, u16 gen,
 			      struct sk_buff **to_free)
 {
 	struct Qdisc *sch = q->sch;
@@ -178,7 +178,7 @@ static void pspat_arb_enqueue(struct pspat_sched *q, u32 gen,
 }
 
 /* Root lock held: move up to @budget packets out of the child. */
-static unsigned int pspat_arb_dequeue(struct pspat_sched *q, u32 gen,
+static unsigned int pspat_arb_dequeue(struct pspat_sched *q, u16 gen,
 				      unsigned int budget, bool disp,
 				      struct sk_buff ***tx_tail, bool *pushed)
 {
@@ -225,12 +225,12 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 	unsigned long moved = 0;
 	unsigned int n = 0;
 	bool blocked, pushed = false;
-	u32 gen;
+	u16 gen;
 
 	/* Packets held by a stopped txq go first, once it runs again. */
-	if (READ_ONCE(q->blocked_txq) >= 0 && !pspat_xmit_blocked(q))
+	if (READ_ONCE(q->nheld))
 		moved += pspat_xmit(q, NULL);
-	blocked = READ_ONCE(q->blocked_txq) >= 0;
+	blocked = READ_ONCE(q->nheld) >= PSPAT_HELD_MAX;
 	/* Back to arbiter mode: let the dispatcher finish what it has. */
 	if (!disp && q->to_disp != smp_load_acquire(&q->from_disp)) {
 		blocked = true;

@@ -68,7 +68,6 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 	struct pspat_sched *q = qdisc_priv(sch);
 
 	q->sch = sch;
-	q->blocked_txq = -1;
 	if (sch->parent != TC_H_ROOT) {
 		NL_SET_ERR_MSG(extack, "pspat must be the root qdisc: use 'root', not 'parent'");
 		return -EOPNOTSUPP;
@@ -78,7 +77,7 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 		return -EINVAL;
 	}
 	q->pcpu = alloc_percpu(struct pspat_sched_pcpu);
-	if (!q->pcpu)
+	if (!q->pcpu || pspat_xmit_init(q))
 		return -ENOMEM;
 	/* pfifo with no options uses the device's tx_queue_len as limit. */
 	q->child = qdisc_create_dflt(sch->dev_queue, &pfifo_qdisc_ops,
@@ -144,6 +143,7 @@ static void pspat_destroy(struct Qdisc *sch)
 		pspat_arb_detach(q);
 	if (q->child)
 		qdisc_put(q->child);
+	pspat_xmit_free(q);
 	free_percpu(q->pcpu);
 }
 

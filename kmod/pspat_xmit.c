@@ -11,75 +11,90 @@
  * (GSO segmentation, checksum) outside the txq lock, then hand the batch
  * to the driver under HARD_TX_LOCK with xmit_more set on all but the last.
  *
- * Each packet keeps the txq chosen when it was sent (skb->queue_mapping).
- * A stopped (or frozen) txq stops the batch: the packet and everything
- * after it wait in the held list, in order, and the arbiter dequeues
- * nothing more from the child meanwhile, so the backlog stays in the child
- * (no drops, no busy loop). When the driver wakes the txq, the core
- * reschedules the root qdisc, whose dequeue hook kicks the arbiter, which
- * sends the held packets first.
+ * Each packet keeps the txq chosen when it was sent (skb->queue_mapping),
+ * and each txq's stop is honoured on its own: a packet for a stopped (or
+ * frozen) txq waits in that txq's held list, in order, and so does every
+ * later packet for it, while packets for other txqs go on. Once
+ * PSPAT_HELD_MAX packets are held, the arbiter dequeues nothing more from
+ * the child, so the backlog stays in the child (no drops, no busy loop).
+ * When the driver wakes the txq, the core reschedules the root qdisc, whose
+ * dequeue hook kicks the arbiter, which sends the held packets first.
  *
- * A packet leaves the backlog when it is validated and committed to the
- * driver: counted as sent (bytes, GSO segments) or, if validation drops
- * it or the device went down, as dropped.
+ * A packet leaves the backlog when the driver takes its last segment: then
+ * it counts as sent (bytes, GSO segments). If validation drops it or the
+ * device went down, it counts as dropped.
  */
 #include <linux/netdevice.h>
+#include <linux/slab.h>
 
 #include "pspat.h"
 
-static struct netdev_queue *pspat_txq(struct net_device *dev,
-				      const struct sk_buff *skb)
+static unsigned int pspat_txq_index(struct net_device *dev,
+				    const struct sk_buff *skb)
 {
 	u16 i = skb_get_queue_mapping(skb);
 
 	/* The device may have fewer queues now than when it was picked. */
-	if (unlikely(i >= dev->real_num_tx_queues))
-		i = 0;
-	return netdev_get_tx_queue(dev, i);
+	return likely(i < dev->real_num_tx_queues) ? i : 0;
 }
 
-static void pspat_set_blocked(struct pspat_sched *q, struct sk_buff *head)
+int pspat_xmit_init(struct pspat_sched *q)
 {
-	int i = -1;
-
-	if (head)
-		i = pspat_txq(pspat_dev(q), head) - netdev_get_tx_queue(pspat_dev(q), 0);
-	WRITE_ONCE(q->blocked_txq, i);
+	q->ntx = pspat_dev(q)->num_tx_queues;
+	q->held = kcalloc(q->ntx, sizeof(*q->held), GFP_KERNEL);
+	return q->held ? 0 : -ENOMEM;
 }
 
-/* Lockless hint for the arbiter: are the held packets still stuck? */
-bool pspat_xmit_blocked(struct pspat_sched *q)
+void pspat_xmit_free(struct pspat_sched *q)
 {
-	int i = READ_ONCE(q->blocked_txq);
-
-	return i >= 0 &&
-	       netif_xmit_frozen_or_stopped(netdev_get_tx_queue(pspat_dev(q), i));
+	kfree(q->held);
+	q->held = NULL;
 }
 
-/* Put @skbs (not yet accounted) at the end of the held list. */
-static void pspat_hold(struct pspat_sched *q, struct sk_buff *skbs)
+/*
+ * q->nheld counts the held packets not yet validated, plus one for each
+ * txq with a partial list; the arbiter reads it without the seqlock.
+ */
+static void pspat_nheld_add(struct pspat_sched *q, int n)
 {
-	struct sk_buff *tail;
+	WRITE_ONCE(q->nheld, q->nheld + n);
+}
 
-	if (!skbs)
-		return;
-	for (tail = skbs; tail->next; tail = tail->next)
-		;
-	if (q->held_tail)
-		q->held_tail->next = skbs;
+static void pspat_set_partial(struct pspat_sched *q, struct pspat_held *h,
+			      struct sk_buff *partial)
+{
+	pspat_nheld_add(q, !!partial - !!h->partial);
+	h->partial = partial;
+}
+
+/* Append one not yet accounted packet to txq @i's held list. */
+static void pspat_hold(struct pspat_sched *q, unsigned int i,
+		       struct sk_buff *skb)
+{
+	struct pspat_held *h = &q->held[i];
+
+	skb->next = NULL;
+	if (h->tail)
+		h->tail->next = skb;
 	else
-		q->held_head = skbs;
-	q->held_tail = tail;
+		h->head = skb;
+	h->tail = skb;
+	pspat_nheld_add(q, 1);
 }
 
-/* Under HARD_TX_LOCK: give @skb (validated) to the driver. */
-static struct sk_buff *pspat_xmit_list(struct net_device *dev,
+/* Give validated segments @skb to the driver; return what it refused. */
+static struct sk_buff *pspat_xmit_list(struct pspat_sched *q,
 				       struct netdev_queue *txq,
 				       struct sk_buff *skb, unsigned int *sent)
 {
+	struct net_device *dev = pspat_dev(q);
+	struct Qdisc *sch = q->sch;
+
 	HARD_TX_LOCK(dev, txq, smp_processor_id());
 	while (skb) {
 		struct sk_buff *next = skb->next;
+		u32 len = pspat_cb(skb)->acct_len;
+		u32 segs = pspat_cb(skb)->acct_segs;
 		netdev_tx_t rc;
 
 		if (unlikely(netif_xmit_frozen_or_stopped(txq)))
@@ -91,6 +106,11 @@ static struct sk_buff *pspat_xmit_list(struct net_device *dev,
 			skb->next = next;	/* NETDEV_TX_BUSY: keep it */
 			break;
 		}
+		if (len) {	/* the packet's last segment */
+			this_cpu_sub(sch->cpu_qstats->backlog, len);
+			qdisc_qstats_cpu_qlen_dec(sch);
+			_bstats_update(this_cpu_ptr(sch->cpu_bstats), len, segs);
+		}
 		(*sent)++;
 		skb = next;
 	}
@@ -98,25 +118,42 @@ static struct sk_buff *pspat_xmit_list(struct net_device *dev,
 	return skb;
 }
 
+static void pspat_xmit_drop(struct pspat_sched *q, struct sk_buff *skb)
+{
+	q->xmit_drops++;
+	pspat_account_drop(q->sch, skb);
+	kfree_skb_reason(skb, SKB_DROP_REASON_QDISC_DROP);
+}
+
 /* Drop everything the transmit stage holds. seqlock held. */
 void __pspat_xmit_purge(struct pspat_sched *q)
 {
-	struct Qdisc *sch = q->sch;
 	struct sk_buff *skb, *next;
+	unsigned int i;
 
-	/* Already accounted as sent when validated. */
-	kfree_skb_list_reason(q->partial, SKB_DROP_REASON_QDISC_DROP);
-	q->partial = NULL;
-	for (skb = q->held_head; skb; skb = next) {
-		next = skb->next;
-		skb->next = NULL;
-		q->xmit_drops++;
-		pspat_account_drop(sch, skb);
-		kfree_skb_reason(skb, SKB_DROP_REASON_QDISC_DROP);
+	for (i = 0; q->held && i < q->ntx; i++) {
+		struct pspat_held *h = &q->held[i];
+
+		for (skb = h->partial; skb; skb = next) {
+			next = skb->next;
+			skb->next = NULL;
+			if (pspat_cb(skb)->acct_len) {
+				this_cpu_sub(q->sch->cpu_qstats->backlog,
+					     pspat_cb(skb)->acct_len);
+				qdisc_qstats_cpu_qlen_dec(q->sch);
+				qdisc_qstats_cpu_drop(q->sch);
+				q->xmit_drops++;
+			}
+			kfree_skb_reason(skb, SKB_DROP_REASON_QDISC_DROP);
+		}
+		for (skb = h->head; skb; skb = next) {
+			next = skb->next;
+			skb->next = NULL;
+			pspat_xmit_drop(q, skb);
+		}
+		memset(h, 0, sizeof(*h));
 	}
-	q->held_head = NULL;
-	q->held_tail = NULL;
-	WRITE_ONCE(q->blocked_txq, -1);
+	WRITE_ONCE(q->nheld, 0);
 }
 
 void pspat_xmit_purge(struct pspat_sched *q)
@@ -127,19 +164,19 @@ void pspat_xmit_purge(struct pspat_sched *q)
 }
 
 /*
- * Validate the leading run of @*skbs that uses @txq and account it; return
- * the validated segments. Stale packets (queued before a reset) are freed.
+ * Take the leading packets of @*skbs that use txq @i and validate them;
+ * return the validated segments, the last one of each packet marked for
+ * accounting. Stale packets (queued before a reset) are dropped.
  */
-static struct sk_buff *pspat_validate_run(struct pspat_sched *q,
-					  struct netdev_queue *txq,
+static struct sk_buff *pspat_validate_run(struct pspat_sched *q, unsigned int i,
 					  struct sk_buff **skbs)
 {
 	struct net_device *dev = pspat_dev(q);
 	struct sk_buff *segs = NULL, **tail = &segs;
 	struct Qdisc *sch = q->sch;
-	u32 gen = q->gen;
+	u16 gen = q->gen;
 
-	while (*skbs && pspat_txq(dev, *skbs) == txq) {
+	while (*skbs && pspat_txq_index(dev, *skbs) == i) {
 		struct sk_buff *skb = *skbs;
 		unsigned int len = qdisc_pkt_len(skb);
 		u32 nsegs = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
@@ -148,28 +185,75 @@ static struct sk_buff *pspat_validate_run(struct pspat_sched *q,
 		*skbs = skb->next;
 		skb->next = NULL;
 		if (unlikely(pspat_cb(skb)->gen != gen)) {
-			q->xmit_drops++;
-			pspat_account_drop(sch, skb);
-			kfree_skb_reason(skb, SKB_DROP_REASON_QDISC_DROP);
+			pspat_xmit_drop(q, skb);
 			continue;
 		}
-		this_cpu_sub(sch->cpu_qstats->backlog, len);
-		qdisc_qstats_cpu_qlen_dec(sch);
 		skb = validate_xmit_skb_list(skb, dev, &again);
 		if (unlikely(!skb)) {
-			if (!again) {
+			this_cpu_sub(sch->cpu_qstats->backlog, len);
+			qdisc_qstats_cpu_qlen_dec(sch);
+			if (again) {
+				/* Taken by async (XFRM) offload: sent later. */
+				_bstats_update(this_cpu_ptr(sch->cpu_bstats),
+					       len, nsegs);
+			} else {
 				q->xmit_drops++;
 				qdisc_qstats_cpu_drop(sch);
-				continue;
 			}
-			/* Taken by async (XFRM) offload: it will be sent. */
+			continue;
 		}
-		_bstats_update(this_cpu_ptr(sch->cpu_bstats), len, nsegs);
-		*tail = skb;
-		while (*tail)
-			tail = &(*tail)->next;
+		for (*tail = skb; skb; skb = skb->next) {
+			pspat_cb(skb)->acct_len = skb->next ? 0 : len;
+			pspat_cb(skb)->acct_segs = nsegs;
+			tail = &skb->next;
+		}
 	}
 	return segs;
+}
+
+/* Send what txq @i holds, if it runs. */
+static unsigned int pspat_xmit_held(struct pspat_sched *q, unsigned int i)
+{
+	struct net_device *dev = pspat_dev(q);
+	struct netdev_queue *txq = netdev_get_tx_queue(dev, i);
+	struct pspat_held *h = &q->held[i];
+	unsigned int sent = 0, n = 0;
+	struct sk_buff *skbs, *skb, *segs;
+
+	if (netif_xmit_frozen_or_stopped(txq))
+		return 0;
+	if (h->partial) {
+		pspat_set_partial(q, h, pspat_xmit_list(q, txq, h->partial,
+							&sent));
+		if (h->partial)
+			return sent;
+	}
+	skbs = h->head;
+	for (skb = skbs; skb; skb = skb->next)
+		n++;
+	h->head = NULL;
+	h->tail = NULL;
+	pspat_nheld_add(q, -n);
+	/* Everything held here maps to @i (or did: re-hold the rest). */
+	while (skbs) {
+		unsigned int j = pspat_txq_index(dev, skbs);
+
+		if (j != i) {
+			skb = skbs;
+			skbs = skb->next;
+			pspat_hold(q, j, skb);
+			continue;
+		}
+		segs = pspat_validate_run(q, i, &skbs);
+		pspat_set_partial(q, h, pspat_xmit_list(q, txq, segs, &sent));
+		if (h->partial) {
+			while ((skb = skbs)) {
+				skbs = skb->next;
+				pspat_hold(q, pspat_txq_index(dev, skb), skb);
+			}
+		}
+	}
+	return sent;
 }
 
 /**
@@ -183,49 +267,48 @@ unsigned int pspat_xmit(struct pspat_sched *q, struct sk_buff *skbs)
 {
 	struct net_device *dev = pspat_dev(q);
 	struct Qdisc *sch = q->sch;
-	unsigned int sent = 0;
+	unsigned int sent = 0, i;
 
 	spin_lock(&sch->seqlock);
 	if (unlikely(test_bit(__QDISC_STATE_DEACTIVATED, &sch->state) ||
 		     READ_ONCE(q->dead))) {
-		pspat_hold(q, skbs);
+		struct sk_buff *skb;
+
+		while ((skb = skbs)) {
+			skbs = skb->next;
+			skb->next = NULL;
+			pspat_xmit_drop(q, skb);
+		}
 		__pspat_xmit_purge(q);
 		goto out;
 	}
-	if (q->partial) {
-		q->partial = pspat_xmit_list(dev, pspat_txq(dev, q->partial),
-					     q->partial, &sent);
-		if (q->partial) {
-			pspat_hold(q, skbs);
-			goto out;
-		}
-	}
-	if (q->held_head) {
-		pspat_hold(q, skbs);
-		skbs = q->held_head;
-		q->held_head = NULL;
-		q->held_tail = NULL;
-	}
+	/* Older packets first: what stopped txqs held, if they run again. */
+	for (i = 0; q->nheld && i < q->ntx; i++)
+		if (q->held[i].head || q->held[i].partial)
+			sent += pspat_xmit_held(q, i);
+
 	while (skbs) {
-		struct netdev_queue *txq = pspat_txq(dev, skbs);
+		struct pspat_held *h;
 		struct sk_buff *segs;
 
-		if (netif_xmit_frozen_or_stopped(txq)) {
+		i = pspat_txq_index(dev, skbs);
+		h = &q->held[i];
+		if (h->head || h->partial ||
+		    netif_xmit_frozen_or_stopped(netdev_get_tx_queue(dev, i))) {
+			struct sk_buff *skb = skbs;
+
+			skbs = skb->next;
 			q->backpressure++;
-			pspat_hold(q, skbs);
-			break;
+			pspat_hold(q, i, skb);
+			continue;
 		}
-		segs = pspat_validate_run(q, txq, &skbs);
-		if (segs)
-			q->partial = pspat_xmit_list(dev, txq, segs, &sent);
-		if (q->partial) {
+		segs = pspat_validate_run(q, i, &skbs);
+		pspat_set_partial(q, h, pspat_xmit_list(q,
+				  netdev_get_tx_queue(dev, i), segs, &sent));
+		if (h->partial)
 			q->backpressure++;
-			pspat_hold(q, skbs);
-			break;
-		}
 	}
 out:
-	pspat_set_blocked(q, q->partial ?: q->held_head);
 	spin_unlock(&sch->seqlock);
 	return sent;
 }

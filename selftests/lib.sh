@@ -172,6 +172,29 @@ pspat_unload() {
 	rmmod sch_pspat
 }
 
+# pspat_param NAME [VALUE]: read or write a module parameter.
+pspat_param() {
+	local f=/sys/module/sch_pspat/parameters/$1
+	if [ $# -gt 1 ]; then
+		echo "$2" >"$f"
+	else
+		cat "$f"
+	fi
+}
+
+# pspat_stat SECTION KEY: a counter from /sys/kernel/debug/sch_pspat/stats
+# (SECTION: arbiter, dispatcher, mailboxes, or "qdisc dev DEV").
+pspat_stat() {
+	awk -v s="$1" -v k="$2" 'index($0, s) == 1 {
+		for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' \
+		/sys/kernel/debug/sch_pspat/stats
+}
+
+# test_ko NAME: path of a test module built next to sch_pspat.ko.
+test_ko() {
+	echo "$(dirname "$PSPAT_KO")/kmod/$1_test/pspat_$1.ko"
+}
+
 # --- topology ------------------------------------------------------------
 
 _ns_seq=0
