@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# 10,000 short-lived sending threads: each gets its own mailbox, every
+# packet arrives, and once they have exited every mailbox is reclaimed and
+# the memory comes back (kmalloc slabs within a small margin of before).
+. "$(dirname "$0")/lib.sh"
+need_vm
+need_tools
+pspat_load || skip_all "cannot load sch_pspat"
+ns_create a
+ns_create b
+veth_pair "$a" "$b"
+tc -n "$a" qdisc add dev va root handle 1: pspat
+# 198.18.0.3 resolves to vb but is not b's: b drops it silently (no
+# forwarding, no ICMP error coming back to the senders).
+ip -n "$a" neigh replace 198.18.0.3 dev va nud permanent \
+	lladdr "$(ip -n "$b" -j link show vb | jq -r '.[0].address')"
+threads=${PSPAT_CHURN_THREADS:-10000}
+ktap_plan 7
+
+slab_objs() {	# active objects of the kmalloc caches mailboxes come from
+	awk '/^kmalloc-(4k|8k) / { n += $2 } END { print n }' /proc/slabinfo
+}
+live0=$(pspat_stat mailboxes live)
+created0=$(pspat_stat mailboxes created)
+reclaimed0=$(pspat_stat mailboxes reclaimed)
+slab0=$(slab_objs)
+rx0=$(link_stat "$b" vb rx packets)
+
+out=$(ip netns exec "$a" "${PSPAT_BLAST%/*}/pspat-churn" --dst 198.18.0.3 \
+	--dport 9 -T "$threads" -c 32 -n 2)
+ktap_info "$out"
+sent=$(jq .sent <<<"$out")
+check_eq "$threads threads sent 2 packets each" "$sent" $((threads * 2))
+check_eq "every packet arrived" $(($(link_stat "$b" vb rx packets) - rx0)) "$sent"
+check_eq "pspat sent them all" "$(qstat "$a" va 1: packets)" "$sent"
+check_eq "one mailbox per thread" \
+	$(($(pspat_stat mailboxes created) - created0)) "$threads"
+wait_for 20 sh -c "[ \$(awk '/^mailboxes:/ { print \$3 }' /sys/kernel/debug/sch_pspat/stats) -le $live0 ]"
+check_eq "no live mailbox left" "$(pspat_stat mailboxes live)" "$live0"
+check_eq "every one reclaimed" \
+	$(($(pspat_stat mailboxes reclaimed) - reclaimed0)) "$threads"
+sleep 1	# RCU callbacks free them
+slab1=$(slab_objs)
+ktap_info "kmalloc-4k/8k active objects: $slab0 before, $slab1 after"
+check_range "mailbox memory returned" $((slab1 - slab0)) -1000000 64
+ktap_finish
