@@ -131,6 +131,7 @@ struct pspat_mb_stats {
 	atomic64_t	reclaimed;
 	atomic64_t	alloc_fail;	/* fell back to the CPU mailbox */
 };
+
 extern struct pspat_mb_stats pspat_mb_stats;
 
 /* ---- one pspat qdisc (pspat_qdisc.c) ------------------------------------ */
@@ -218,8 +219,8 @@ void pspat_arb_snapshot(struct pspat_arb_stats *s, bool *running,
 			unsigned int *active, unsigned int *qdiscs);
 bool pspat_arb_lists_pending(void);
 void pspat_arb_cpu_list_add(struct pspat_mailbox *mb);
-void pspat_arb_for_each_qdisc(void (*fn)(struct pspat_sched *q, void *arg),
-			      void *arg);
+typedef void (*pspat_qdisc_fn)(struct pspat_sched *q, void *arg);
+void pspat_arb_walk_qdiscs(pspat_qdisc_fn fn, void *arg);
 
 /* ---- qdisc (pspat_qdisc.c) ---------------------------------------------- */
 

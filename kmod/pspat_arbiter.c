@@ -203,13 +203,14 @@ static unsigned int pspat_arb_dequeue(struct pspat_sched *q, u16 gen,
 		if (!disp) {
 			**tx_tail = skb;
 			*tx_tail = &skb->next;
-		} else if (pspat_disp_push(skb)) {
+			continue;
+		}
+		if (pspat_disp_push(skb)) {
 			q->stash = skb;		/* dispatcher queue full */
 			break;
-		} else {
-			q->to_disp++;
-			*pushed = true;
 		}
+		q->to_disp++;
+		*pushed = true;
 	}
 	q->arbitrated += n;
 	return n;
@@ -470,8 +471,10 @@ static u64 pspat_q_pending(struct pspat_sched *q)
 
 	for_each_possible_cpu(cpu)
 		pushed += per_cpu_ptr(q->pcpu, cpu)->pushed;
-	return pushed - smp_load_acquire(&q->taken) +
-	       q->to_disp - smp_load_acquire(&q->from_disp);
+	/* Acquire: pairs with the release after the last access to @q. */
+	pushed -= smp_load_acquire(&q->taken);
+	/* Likewise for the dispatcher. */
+	return pushed + q->to_disp - smp_load_acquire(&q->from_disp);
 }
 
 /*
@@ -510,14 +513,13 @@ void pspat_arb_snapshot(struct pspat_arb_stats *s, bool *running,
 			unsigned int *active, unsigned int *qdiscs)
 {
 	*s = pspat_arb.stats;
-	*running = rcu_access_pointer(pspat_arb.task) != NULL;
+	*running = !!rcu_access_pointer(pspat_arb.task);
 	*active = READ_ONCE(pspat_arb.nr_active);
 	*qdiscs = READ_ONCE(pspat_arb.nr_qdiscs);
 }
 
 /* For debugfs: walk the qdiscs under the arbiter mutex. */
-void pspat_arb_for_each_qdisc(void (*fn)(struct pspat_sched *q, void *arg),
-			      void *arg)
+void pspat_arb_walk_qdiscs(pspat_qdisc_fn fn, void *arg)
 {
 	struct pspat_sched *q;
 

@@ -47,7 +47,7 @@ static int pspat_stats_show(struct seq_file *m, void *v)
 		   atomic64_read(&pspat_mb_stats.created),
 		   atomic64_read(&pspat_mb_stats.reclaimed),
 		   atomic64_read(&pspat_mb_stats.alloc_fail));
-	pspat_arb_for_each_qdisc(pspat_show_qdisc, m);
+	pspat_arb_walk_qdiscs(pspat_show_qdisc, m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pspat_stats);

@@ -67,6 +67,7 @@ static void pspat_disp_flush(struct pspat_sched *q, struct sk_buff *head,
 			     unsigned int n)
 {
 	pspat_xmit(q, head);
+	/* Release: pspat_arb_detach() may free @q once it sees this. */
 	smp_store_release(&q->from_disp, q->from_disp + n);
 }
 
@@ -183,5 +184,5 @@ void pspat_disp_stop(void)
 void pspat_disp_snapshot(struct pspat_disp_stats *s, bool *running)
 {
 	*s = pspat_disp.stats;
-	*running = rcu_access_pointer(pspat_disp.task) != NULL;
+	*running = !!rcu_access_pointer(pspat_disp.task);
 }

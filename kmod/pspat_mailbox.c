@@ -203,6 +203,7 @@ void pspat_mb_gc(void)
 		 */
 		if (!READ_ONCE(mb->task->exit_state))
 			continue;
+		/* Order the exit_state read before the mailbox reads. */
 		smp_rmb();
 		if (READ_ONCE(mb->listed) || !iffq_empty(mb->fifo))
 			continue;	/* the arbiter still serves it */

@@ -101,7 +101,7 @@ static struct sk_buff *pspat_xmit_list(struct pspat_sched *q,
 			break;
 		skb_mark_not_on_list(skb);
 		dev_queue_xmit_nit(skb, dev);	/* taps: tcpdump sees it */
-		rc = netdev_start_xmit(skb, dev, txq, next != NULL);
+		rc = netdev_start_xmit(skb, dev, txq, !!next);
 		if (unlikely(!dev_xmit_complete(rc))) {
 			skb->next = next;	/* NETDEV_TX_BUSY: keep it */
 			break;
@@ -303,8 +303,9 @@ unsigned int pspat_xmit(struct pspat_sched *q, struct sk_buff *skbs)
 			continue;
 		}
 		segs = pspat_validate_run(q, i, &skbs);
-		pspat_set_partial(q, h, pspat_xmit_list(q,
-				  netdev_get_tx_queue(dev, i), segs, &sent));
+		segs = pspat_xmit_list(q, netdev_get_tx_queue(dev, i), segs,
+				       &sent);
+		pspat_set_partial(q, h, segs);
 		if (h->partial)
 			q->backpressure++;
 	}

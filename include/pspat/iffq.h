@@ -114,7 +114,7 @@ extern "C" {
 /* Geometry limits, checked by iffq_check_geometry(). */
 #define IFFQ_MIN_LINE		64UL		/* bytes: one cache line */
 #define IFFQ_MAX_LINE		4096UL		/* bytes */
-#define IFFQ_MAX_ENTRIES	(1UL << 20)	/* 8 MiB of slots on 64-bit */
+#define IFFQ_MAX_ENTRIES	1048576UL	/* 2^20: 8 MiB of slots on 64-bit */
 /*
  * Suggested line size: two cache lines.  x86 cores prefetch the adjacent
  * line of each pair, so with 64-byte lines producer and consumer still

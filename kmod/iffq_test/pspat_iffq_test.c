@@ -22,13 +22,8 @@
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 #include "pspat/iffq.h"
-
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 17, 0)
-#define kthread_complete_and_exit complete_and_exit
-#endif
 
 static unsigned long items = 1000000;
 module_param(items, ulong, 0444);
