@@ -167,9 +167,11 @@ pspat_load() {
 	defer pspat_unload
 }
 
+# Netns teardown is asynchronous: a pspat qdisc on a device of a deleted
+# netns can live a little longer, and holds the module until it goes.
 pspat_unload() {
 	pspat_loaded || return 0
-	rmmod sch_pspat
+	wait_for 30 rmmod sch_pspat 2>/dev/null
 }
 
 # pspat_param NAME [VALUE]: read or write a module parameter.

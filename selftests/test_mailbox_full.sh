@@ -19,9 +19,11 @@ tc -n "$a" qdisc add dev va root handle 1: pspat
 ktap_plan 6
 
 rx0=$(link_stat "$b" vb rx packets)
-taskset -c 1 chrt -f 50 bash -c 'end=$((SECONDS + 4)); while ((SECONDS < end)); do :; done' &
+tmp=$(mktemp -d)
+defer rm -rf "$tmp"
+taskset -c 1 chrt -f 50 bash -c "touch $tmp/hog; end=\$((SECONDS + 4)); while ((SECONDS < end)); do :; done" &
 hog=$!
-sleep 0.5
+wait_for 20 test -e "$tmp/hog"
 out=$(ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.3 --dport 9 -t 1 \
 	-n 20000 --cpus 0)
 wait $hog
