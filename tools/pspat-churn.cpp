@@ -15,14 +15,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
-#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pspat_pkt.hpp"
@@ -73,7 +73,8 @@ unsigned parse_uint(const char *s, const char *what, unsigned min) {
   errno = 0;
   unsigned long v = std::strtoul(s, &end, 10);
   if (errno || !end || *end || v < min || v > 10000000)
-    usage((std::string(what) + " must be an integer >= " + std::to_string(min)).c_str());
+    usage((std::string(what) + " must be an integer >= " + std::to_string(min))
+              .c_str());
   return static_cast<unsigned>(v);
 }
 
@@ -84,26 +85,41 @@ int main(int argc, char **argv) {
   sockaddr_in dst{};
   bool have_dst = false;
   static const option longopts[] = {
-      {"dst", required_argument, nullptr, 'D'},  {"dport", required_argument, nullptr, 'p'},
-      {"total", required_argument, nullptr, 'T'}, {"concurrent", required_argument, nullptr, 'c'},
-      {"packets", required_argument, nullptr, 'n'}, {"help", no_argument, nullptr, 'h'},
+      {"dst", required_argument, nullptr, 'D'},
+      {"dport", required_argument, nullptr, 'p'},
+      {"total", required_argument, nullptr, 'T'},
+      {"concurrent", required_argument, nullptr, 'c'},
+      {"packets", required_argument, nullptr, 'n'},
+      {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "T:c:n:h", longopts, nullptr)) != -1) {
     switch (c) {
       case 'D':
-        if (inet_pton(AF_INET, optarg, &dst.sin_addr) != 1) usage("--dst needs an IPv4 address");
+        if (inet_pton(AF_INET, optarg, &dst.sin_addr) != 1)
+          usage("--dst needs an IPv4 address");
         have_dst = true;
         break;
-      case 'p': dport = parse_uint(optarg, "--dport", 1); break;
-      case 'T': total = parse_uint(optarg, "--total", 1); break;
-      case 'c': concurrent = parse_uint(optarg, "--concurrent", 1); break;
-      case 'n': packets = parse_uint(optarg, "--packets", 0); break;
-      case 'h': usage(nullptr);
-      default: usage("bad option");
+      case 'p':
+        dport = parse_uint(optarg, "--dport", 1);
+        break;
+      case 'T':
+        total = parse_uint(optarg, "--total", 1);
+        break;
+      case 'c':
+        concurrent = parse_uint(optarg, "--concurrent", 1);
+        break;
+      case 'n':
+        packets = parse_uint(optarg, "--packets", 0);
+        break;
+      case 'h':
+        usage(nullptr);
+      default:
+        usage("bad option");
     }
   }
-  if (!have_dst || !dport || dport > 65535) usage("--dst and --dport (1-65535) are required");
+  if (!have_dst || !dport || dport > 65535)
+    usage("--dst and --dport (1-65535) are required");
   dst.sin_family = AF_INET;
   dst.sin_port = htons(static_cast<uint16_t>(dport));
 
@@ -113,19 +129,27 @@ int main(int argc, char **argv) {
     unsigned wave = std::min(concurrent, total - started);
     std::vector<std::thread> threads;
     threads.reserve(wave);
-    for (unsigned i = 0; i < wave; i++) threads.emplace_back(sender, std::cref(dst), packets, std::ref(t));
+    for (unsigned i = 0; i < wave; i++)
+      threads.emplace_back(sender, std::cref(dst), packets, std::ref(t));
     for (auto &th : threads) th.join();
     started += wave;
   }
   pspat::Json j;
   j.obj()
-      .key("tool").s("pspat-churn")
-      .key("threads").u(started)
-      .key("packets_per_thread").u(packets)
-      .key("sent").u(t.sent)
-      .key("enobufs").u(t.enobufs)
-      .key("errors").u(t.errors)
-      .key("setup_errors").u(t.setup_errors)
+      .key("tool")
+      .s("pspat-churn")
+      .key("threads")
+      .u(started)
+      .key("packets_per_thread")
+      .u(packets)
+      .key("sent")
+      .u(t.sent)
+      .key("enobufs")
+      .u(t.enobufs)
+      .key("errors")
+      .u(t.errors)
+      .key("setup_errors")
+      .u(t.setup_errors)
       .end_obj();
   std::printf("%s\n", j.str().c_str());
   return t.setup_errors ? 1 : 0;

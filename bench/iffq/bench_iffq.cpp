@@ -25,6 +25,7 @@
 // --benchmark_display_aggregates_only=true.
 #include <benchmark/benchmark.h>
 #include <pthread.h>
+#include <readerwriterqueue/readerwriterqueue.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -38,7 +39,6 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <readerwriterqueue/readerwriterqueue.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -185,7 +185,8 @@ void BM_Throughput(benchmark::State &state) {
   }
   ctl->stop.store(true);
   consumer.join();
-  const double items = static_cast<double>(state.iterations() * kThroughputItems);
+  const double items =
+      static_cast<double>(state.iterations() * kThroughputItems);
   state.SetItemsProcessed(state.iterations() * kThroughputItems);
   // Failed attempts per item: which side waits (queue mostly full or empty).
   // pop_fail also counts the consumer's idle spins between iterations.
@@ -228,8 +229,8 @@ void BM_Rtt(benchmark::State &state) {
 
 template <class Q>
 void RegisterOne(long e, long l) {
-  std::string suffix = std::string(Q::kName) + "/" + std::to_string(e) + "/" +
-                       std::to_string(l);
+  std::string suffix =
+      std::string(Q::kName) + "/" + std::to_string(e) + "/" + std::to_string(l);
   benchmark::RegisterBenchmark(("throughput/" + suffix).c_str(),
                                BM_Throughput<Q>)
       ->Args({e, l})
@@ -307,9 +308,8 @@ std::string Key(const char *kind, const std::string &queue, long e, long l) {
 }
 
 void PrintSummary(const Collector &c) {
-  const char *queues[] = {IffqQ::kName,  LamportQ::kName,
-                          LamportCachedQ::kName, BoostQ::kName,
-                          "boost_spsc_ct", MoodyQ::kName};
+  const char *queues[] = {IffqQ::kName,  LamportQ::kName, LamportCachedQ::kName,
+                          BoostQ::kName, "boost_spsc_ct", MoodyQ::kName};
   std::printf("\n%-16s %8s %5s %10s %10s %10s %10s\n", "queue", "entries",
               "line", "Mitems/s", "push_fail", "pop_fail", "rtt_ns");
   for (const char *qn : queues) {
@@ -333,7 +333,8 @@ void PrintSummary(const Collector &c) {
     for (long e : kSizes) {
       const double a = c.Get(Key(kind, "iffq", e, iffq_line));
       double b = 0;
-      for (const auto &base : bases) b = std::max(b, c.Get(Key(kind, base, e, 64)));
+      for (const auto &base : bases)
+        b = std::max(b, c.Get(Key(kind, base, e, 64)));
       if (a > 0 && b > 0) {
         log_sum += std::log(a / b);
         n++;
@@ -357,8 +358,8 @@ void PrintSummary(const Collector &c) {
   }
   print("iffq/boost rtt ratio (best boost variant)",
         ratio("rtt", {BoostQ::kName, "boost_spsc_ct"}));
-  for (const char *base : {LamportQ::kName, LamportCachedQ::kName,
-                           BoostQ::kName, "boost_spsc_ct"})
+  for (const char *base :
+       {LamportQ::kName, LamportCachedQ::kName, BoostQ::kName, "boost_spsc_ct"})
     print(("iffq/" + std::string(base) + " throughput ratio").c_str(),
           ratio("throughput", {base}));
   // The same two ratios with the other IFFQ line size, for reference.
@@ -368,7 +369,8 @@ void PrintSummary(const Collector &c) {
         ratio("throughput", {MoodyQ::kName}, other));
   print((tag + "boost throughput ratio").c_str(),
         ratio("throughput", {BoostQ::kName, "boost_spsc_ct"}, other));
-  print("iffq/moodycamel throughput ratio", ratio("throughput", {MoodyQ::kName}));
+  print("iffq/moodycamel throughput ratio",
+        ratio("throughput", {MoodyQ::kName}));
   // Keep this the last line of the output.
   print("iffq/boost throughput ratio",
         ratio("throughput", {BoostQ::kName, "boost_spsc_ct"}));
@@ -386,7 +388,8 @@ int main(int argc, char **argv) {
   std::vector<char *> args(argv, argv + argc);
   std::string reps = "--benchmark_repetitions=3";
   std::string aggr = "--benchmark_display_aggregates_only=true";
-  if (!HasFlag(argc, argv, "--benchmark_repetitions")) args.push_back(reps.data());
+  if (!HasFlag(argc, argv, "--benchmark_repetitions"))
+    args.push_back(reps.data());
   if (!HasFlag(argc, argv, "--benchmark_display_aggregates_only") &&
       !HasFlag(argc, argv, "--benchmark_report_aggregates_only"))
     args.push_back(aggr.data());
@@ -411,8 +414,8 @@ int main(int argc, char **argv) {
   Register<MoodyQ>();
 
   // Colors only on a terminal, unless --benchmark_color=false.
-  const bool color = isatty(STDOUT_FILENO) &&
-                     !HasFlag(argc, argv, "--benchmark_color=false");
+  const bool color =
+      isatty(STDOUT_FILENO) && !HasFlag(argc, argv, "--benchmark_color=false");
   Collector collector(color ? benchmark::ConsoleReporter::OO_ColorTabular
                             : benchmark::ConsoleReporter::OO_Tabular);
   benchmark::RunSpecifiedBenchmarks(&collector);

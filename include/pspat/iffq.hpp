@@ -25,9 +25,9 @@ namespace pspat {
 template <typename T>
 class Iffq {
  public:
-  static std::unique_ptr<Iffq> create(unsigned long entries,
-                                      unsigned long line_size = IFFQ_DEFAULT_LINE,
-                                      int *err = nullptr) noexcept {
+  static std::unique_ptr<Iffq> create(
+      unsigned long entries, unsigned long line_size = IFFQ_DEFAULT_LINE,
+      int *err = nullptr) noexcept {
     int e = iffq_check_geometry(entries, line_size);
     std::unique_ptr<Iffq> q;
     if (!e) {
@@ -38,7 +38,8 @@ class Iffq {
       if (!mem) {
         e = -ENOMEM;
       } else {
-        q.reset(new (std::nothrow) Iffq(static_cast<struct iffq *>(mem), align));
+        q.reset(new (std::nothrow)
+                    Iffq(static_cast<struct iffq *>(mem), align));
         if (!q) {
           ::operator delete(mem, std::align_val_t(align));
           e = -ENOMEM;
@@ -90,7 +91,9 @@ class Iffq {
   std::size_t entries() const noexcept { return iffq_entries(q_); }
   std::size_t line_entries() const noexcept { return iffq_line_entries(q_); }
 
-  struct iffq *raw() noexcept { return q_; }
+  struct iffq *raw() noexcept {
+    return q_;
+  }
 
  private:
   Iffq(struct iffq *q, std::size_t align) noexcept : q_(q), align_(align) {}

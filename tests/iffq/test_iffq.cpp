@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // Single-thread IFFQ tests: geometry, edges, batch semantics, wrap-around.
+#include "test_iffq.h"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -7,8 +9,6 @@
 #include <cstdint>
 #include <deque>
 #include <random>
-
-#include "test_iffq.h"
 
 extern "C" int iffq_c11_smoke(void);
 
@@ -27,14 +27,20 @@ std::unique_ptr<Q> Make(const Geometry &g) {
 
 TEST(IffqGeometry, RejectsBad) {
   const std::pair<unsigned long, unsigned long> bad[] = {
-      {0, 64},       {1, 64},        {8, 64},  // less than two lines
-      {12, 64},      {100, 64},      {1000, 64},  // not powers of two
-      {64, 0},       {64, 32},       {64, 8},  // line below a cache line
-      {64, 96},      {64, 100},      {1024, 192},  // line not a power of two
-      {16, 128},     {32, 256},      {256, 2048},  // less than two lines
-      {1UL << 21, 64}, {1UL << 40, 64},  // too many entries
-      {1UL << 20, 8192},  // line too long
-      {~0UL, 64},    {64, ~0UL},     {1UL << 63, 64},
+      {0, 64},           {1, 64},
+      {8, 64},  // less than two lines
+      {12, 64},          {100, 64},
+      {1000, 64},  // not powers of two
+      {64, 0},           {64, 32},
+      {64, 8},  // line below a cache line
+      {64, 96},          {64, 100},
+      {1024, 192},  // line not a power of two
+      {16, 128},         {32, 256},
+      {256, 2048},                         // less than two lines
+      {1UL << 21, 64},   {1UL << 40, 64},  // too many entries
+      {1UL << 20, 8192},                   // line too long
+      {~0UL, 64},        {64, ~0UL},
+      {1UL << 63, 64},
   };
   for (auto [e, l] : bad) {
     EXPECT_EQ(iffq_check_geometry(e, l), -EINVAL) << e << "x" << l;
@@ -49,8 +55,8 @@ TEST(IffqGeometry, RejectsBad) {
 
 TEST(IffqGeometry, AcceptsValid) {
   const std::pair<unsigned long, unsigned long> good[] = {
-      {16, 64}, {32, 128}, {1024, 4096}, {1UL << 20, 64}, {1UL << 20, 4096},
-      {256, 64}, {8192, 128}};
+      {16, 64},          {32, 128}, {1024, 4096}, {1UL << 20, 64},
+      {1UL << 20, 4096}, {256, 64}, {8192, 128}};
   for (auto [e, l] : good) {
     EXPECT_EQ(iffq_check_geometry(e, l), 0) << e << "x" << l;
     EXPECT_GE(iffq_size(e, l), sizeof(struct iffq) + e * sizeof(void *));
@@ -63,16 +69,18 @@ TEST(IffqGeometry, LayoutSeparatesProducerConsumer) {
   EXPECT_EQ(offsetof(struct iffq, prod_write) % 64, 0u);
   EXPECT_EQ(offsetof(struct iffq, cons_read) % 64, 0u);
   EXPECT_GE(offsetof(struct iffq, prod_write), 64u);
-  EXPECT_GE(offsetof(struct iffq, cons_read) - offsetof(struct iffq, prod_write),
-            64u);
+  EXPECT_GE(
+      offsetof(struct iffq, cons_read) - offsetof(struct iffq, prod_write),
+      64u);
   for (auto g : AllGeometries(1024)) {
     auto q = Make(g);
     auto *raw = q->raw();
     auto slots = reinterpret_cast<std::uintptr_t>(raw->slots);
     EXPECT_EQ(slots % g.line, 0u) << Name(g);
     EXPECT_GE(slots, reinterpret_cast<std::uintptr_t>(raw) + sizeof(*raw));
-    EXPECT_LE(slots + g.entries * sizeof(void *),
-              reinterpret_cast<std::uintptr_t>(raw) + iffq_size(g.entries, g.line));
+    EXPECT_LE(
+        slots + g.entries * sizeof(void *),
+        reinterpret_cast<std::uintptr_t>(raw) + iffq_size(g.entries, g.line));
     EXPECT_EQ(q->entries(), g.entries);
     EXPECT_EQ(q->line_entries(), g.line_entries());
   }
@@ -81,8 +89,10 @@ TEST(IffqGeometry, LayoutSeparatesProducerConsumer) {
 TEST(IffqInit, RejectsMisalignedOrNullMemory) {
   alignas(64) static unsigned char mem[8192];
   EXPECT_EQ(iffq_init(nullptr, 64, 64), -EINVAL);
-  EXPECT_EQ(iffq_init(reinterpret_cast<struct iffq *>(mem + 8), 64, 64), -EINVAL);
-  EXPECT_EQ(iffq_init(reinterpret_cast<struct iffq *>(mem + 32), 64, 64), -EINVAL);
+  EXPECT_EQ(iffq_init(reinterpret_cast<struct iffq *>(mem + 8), 64, 64),
+            -EINVAL);
+  EXPECT_EQ(iffq_init(reinterpret_cast<struct iffq *>(mem + 32), 64, 64),
+            -EINVAL);
   // Dirty memory is fine: init zeroes it.
   for (auto &b : mem) b = 0xa5;
   auto *q = reinterpret_cast<struct iffq *>(mem);
@@ -162,9 +172,8 @@ TEST(IffqBatch, ExtractThenClear) {
   q->clear();  // idempotent
   EXPECT_FALSE(q->try_push(Tok(80)));
 
-  unsigned long n = q->drain([next = 30](void *p) mutable {
-    EXPECT_EQ(p, Tok(next++));
-  });
+  unsigned long n =
+      q->drain([next = 30](void *p) mutable { EXPECT_EQ(p, Tok(next++)); });
   EXPECT_EQ(n, 50u);
   EXPECT_TRUE(q->empty());
 }
@@ -173,9 +182,10 @@ TEST(IffqBatch, DrainCallsEachOnceAndEmpties) {
   auto q = Make({256, 128});
   for (int i = 0; i < 100; i++) ASSERT_TRUE(q->try_push(Tok(i)));
   unsigned long count = 0;
-  EXPECT_EQ(iffq_drain(q->raw(),
-                       [](void *, void *arg) { ++*static_cast<unsigned long *>(arg); },
-                       &count),
+  EXPECT_EQ(iffq_drain(
+                q->raw(),
+                [](void *, void *arg) { ++*static_cast<unsigned long *>(arg); },
+                &count),
             100u);
   EXPECT_EQ(count, 100u);
   EXPECT_EQ(iffq_drain(q->raw(), nullptr, nullptr), 0u);
