@@ -36,13 +36,14 @@
 #include <thread>
 #include <vector>
 
+#include "pspat_cli.hpp"
 #include "pspat_pkt.hpp"
 
 using namespace pspat;
+using namespace pspat::cli;
 
 namespace {
 
-constexpr int EXIT_USAGE = 2;
 constexpr uint64_t NS = 1000000000ull;
 constexpr unsigned MAX_THREADS = 1024;
 constexpr unsigned MAX_BATCH = 1024;
@@ -149,45 +150,6 @@ Output: one JSON object on stdout at the end (see docs/tools.md).
 Exit status: 0 done, 1 setup failure, 2 bad arguments.
 )",
       f);
-}
-
-[[noreturn]] void die_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "pspat-blast: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\nTry 'pspat-blast --help'.\n");
-  exit(EXIT_USAGE);
-}
-
-bool parse_u64(const char *s, uint64_t *v) {
-  if (!*s || *s == '-') return false;
-  char *end;
-  errno = 0;
-  unsigned long long r = strtoull(s, &end, 0);
-  if (errno || *end) return false;
-  *v = r;
-  return true;
-}
-
-bool parse_dbl(const char *s, double *v) {
-  char *end;
-  errno = 0;
-  double r = strtod(s, &end);
-  if (errno || *end || !*s || !std::isfinite(r) || r < 0) return false;
-  *v = r;
-  return true;
-}
-
-uint64_t want_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi) {
-  uint64_t v;
-
-  if (!parse_u64(s, &v) || v < lo || v > hi) {
-    char buf[160];
-    snprintf(buf, sizeof(buf),
-             "invalid %s '%%s' (want an integer in [%llu, %llu])", opt,
-             (unsigned long long)lo, (unsigned long long)hi);
-    die_usage(buf, s);
-  }
-  return v;
 }
 
 void parse_args(int argc, char **argv, Opts *o) {
@@ -567,6 +529,7 @@ void add_errs(Json &j, const std::map<std::string, uint64_t> &errs) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  cli::tool = "pspat-blast";
   Opts o;
 
   parse_args(argc, argv, &o);

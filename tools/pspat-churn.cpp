@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "pspat_cli.hpp"
 #include "pspat_pkt.hpp"
 
 namespace {
@@ -65,22 +66,13 @@ void sender(const sockaddr_in &dst, unsigned packets, Totals &t) {
                "  -T, --total N       threads to start in all (default 10000)\n"
                "  -c, --concurrent N  threads alive at a time (default 32)\n"
                "  -n, --packets N     datagrams per thread (default 2)\n");
-  std::exit(msg ? 2 : 0);
-}
-
-unsigned parse_uint(const char *s, const char *what, unsigned min) {
-  char *end = nullptr;
-  errno = 0;
-  unsigned long v = std::strtoul(s, &end, 10);
-  if (errno || !end || *end || v < min || v > 10000000)
-    usage((std::string(what) + " must be an integer >= " + std::to_string(min))
-              .c_str());
-  return static_cast<unsigned>(v);
+  std::exit(msg ? pspat::cli::EXIT_USAGE : 0);
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
+  pspat::cli::tool = "pspat-churn";
   unsigned total = 10000, concurrent = 32, packets = 2, dport = 0;
   sockaddr_in dst{};
   bool have_dst = false;
@@ -101,16 +93,20 @@ int main(int argc, char **argv) {
         have_dst = true;
         break;
       case 'p':
-        dport = parse_uint(optarg, "--dport", 1);
+        dport = static_cast<unsigned>(
+            pspat::cli::want_u64("--dport", optarg, 1, 65535));
         break;
       case 'T':
-        total = parse_uint(optarg, "--total", 1);
+        total = static_cast<unsigned>(
+            pspat::cli::want_u64("--total", optarg, 1, 10000000));
         break;
       case 'c':
-        concurrent = parse_uint(optarg, "--concurrent", 1);
+        concurrent = static_cast<unsigned>(
+            pspat::cli::want_u64("--concurrent", optarg, 1, 10000000));
         break;
       case 'n':
-        packets = parse_uint(optarg, "--packets", 0);
+        packets = static_cast<unsigned>(
+            pspat::cli::want_u64("--packets", optarg, 0, 10000000));
         break;
       case 'h':
         usage(nullptr);
