@@ -232,6 +232,27 @@ veth_pair() {
 	ip -n "$b" neigh replace "198.18.$i.1" lladdr "$maca" dev vb nud permanent
 }
 
+# pspat_veth: netns $a and $b joined by veth_pair (va 198.18.0.1 in $a,
+# vb 198.18.0.2 in $b), pspat as root qdisc of va with handle 1:.
+pspat_veth() {
+	ns_create a && ns_create b && veth_pair "$a" "$b" &&
+		tc -n "$a" qdisc add dev va root handle 1: pspat
+}
+
+# silent_dst: make 198.18.0.3 resolve to vb although it is not b's address,
+# so b drops what is sent there without answering with ICMP errors; count
+# the arrivals with `link_stat $b vb rx packets`.
+silent_dst() {
+	ip -n "$a" neigh replace 198.18.0.3 dev va nud permanent \
+		lladdr "$(ip -n "$b" -j link show vb | jq -r '.[0].address')"
+}
+
+# make_tmp: a scratch directory in $tmp (guest tmpfs), removed at exit.
+make_tmp() {
+	tmp=$(mktemp -d) || return 1
+	defer rm -rf "$tmp"
+}
+
 # dummy_dev NS NAME: a dummy device, up, with 198.18.200.1/24.
 dummy_dev() {
 	ip -n "$1" link add "$2" type dummy || return 1

@@ -10,17 +10,12 @@ need_vm
 need_tools
 pspat_load mailbox_line_size=64 mailbox_entries=16 arbiter_cpu=1 \
 	dispatcher_cpu=1 || skip_all "cannot load sch_pspat"
-ns_create a
-ns_create b
-veth_pair "$a" "$b"
-ip -n "$a" neigh replace 198.18.0.3 dev va nud permanent \
-	lladdr "$(ip -n "$b" -j link show vb | jq -r '.[0].address')"
-tc -n "$a" qdisc add dev va root handle 1: pspat
+pspat_veth
+silent_dst
 ktap_plan 6
 
 rx0=$(link_stat "$b" vb rx packets)
-tmp=$(mktemp -d)
-defer rm -rf "$tmp"
+make_tmp
 taskset -c 1 chrt -f 50 bash -c "touch $tmp/hog; end=\$((SECONDS + 4)); while ((SECONDS < end)); do :; done" &
 hog=$!
 wait_for 20 test -e "$tmp/hog"

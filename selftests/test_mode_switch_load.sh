@@ -7,12 +7,8 @@ need_vm
 need_tools
 # One transmitting CPU, see test_xmit_modes.sh (CPU changes: test_cpu_switch_load).
 pspat_load arbiter_cpu=1 dispatcher_cpu=1 || skip_all "cannot load sch_pspat"
-ns_create a
-ns_create b
-veth_pair "$a" "$b"
-tc -n "$a" qdisc add dev va root handle 1: pspat
-tmp=$(mktemp -d)
-defer rm -rf "$tmp"
+pspat_veth
+make_tmp
 ktap_plan 6
 
 bg sink ip netns exec "$b" "$PSPAT_SINK" --port 9000 --idle 3 \

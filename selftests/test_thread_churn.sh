@@ -7,14 +7,8 @@
 need_vm
 need_tools
 pspat_load || skip_all "cannot load sch_pspat"
-ns_create a
-ns_create b
-veth_pair "$a" "$b"
-tc -n "$a" qdisc add dev va root handle 1: pspat
-# 198.18.0.3 resolves to vb but is not b's: b drops it silently (no
-# forwarding, no ICMP error coming back to the senders).
-ip -n "$a" neigh replace 198.18.0.3 dev va nud permanent \
-	lladdr "$(ip -n "$b" -j link show vb | jq -r '.[0].address')"
+pspat_veth
+silent_dst
 threads=${PSPAT_CHURN_THREADS:-10000}
 ktap_plan 7
 

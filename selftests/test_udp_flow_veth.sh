@@ -7,12 +7,8 @@
 need_vm
 need_tools
 pspat_load || skip_all "cannot load sch_pspat"
-ns_create a
-ns_create b
-veth_pair "$a" "$b"
-tc -n "$a" qdisc add dev va root handle 1: pspat
-tmp=$(mktemp -d)
-defer rm -rf "$tmp"
+pspat_veth
+make_tmp
 threads=2 n=3000
 ktap_plan 8
 

@@ -9,12 +9,8 @@ need_tools
 # Transmit from one CPU: veth delivers on the sending CPU's backlog, so a
 # transmitter hopping CPUs could reorder at the receiver, pspat or not.
 pspat_load arbiter_cpu=1 dispatcher_cpu=1 || skip_all "cannot load sch_pspat"
-ns_create a
-ns_create b
-veth_pair "$a" "$b"
-tc -n "$a" qdisc add dev va root handle 1: pspat
-tmp=$(mktemp -d)
-defer rm -rf "$tmp"
+pspat_veth
+make_tmp
 ktap_plan 8
 
 for mode in arbiter dispatcher; do
