@@ -232,11 +232,15 @@ veth_pair() {
 	ip -n "$b" neigh replace "198.18.$i.1" lladdr "$maca" dev vb nud permanent
 }
 
-# pspat_veth: netns $a and $b joined by veth_pair (va 198.18.0.1 in $a,
-# vb 198.18.0.2 in $b), pspat as root qdisc of va with handle 1:.
+# veth_ns: netns $a and $b joined by veth_pair (va 198.18.0.1 in $a,
+# vb 198.18.0.2 in $b).
+veth_ns() {
+	ns_create a && ns_create b && veth_pair "$a" "$b"
+}
+
+# pspat_veth: veth_ns, with pspat as root qdisc of va (handle 1:).
 pspat_veth() {
-	ns_create a && ns_create b && veth_pair "$a" "$b" &&
-		tc -n "$a" qdisc add dev va root handle 1: pspat
+	veth_ns && tc -n "$a" qdisc add dev va root handle 1: pspat
 }
 
 # silent_dst: make 198.18.0.3 resolve to vb although it is not b's address,
@@ -319,6 +323,13 @@ PSPAT_SINK=$PSPAT_USER_BIN/tools/pspat-sink
 need_tools() {
 	[ -x "$PSPAT_BLAST" ] && [ -x "$PSPAT_SINK" ] ||
 		skip_all "pspat-blast/pspat-sink not built (make user)"
+}
+
+# tools_to_tmp: run the tools from $tmp (make_tmp first): the tree is
+# uncached 9p in the guest, where every exec from it costs up to a second.
+tools_to_tmp() {
+	cp "$PSPAT_BLAST" "$PSPAT_SINK" "$tmp/" || return 1
+	PSPAT_BLAST=$tmp/pspat-blast PSPAT_SINK=$tmp/pspat-sink
 }
 
 # need_vm: the scenario changes the kernel; only run it inside scripts/vm.

@@ -13,14 +13,9 @@
 need_vm
 need_tools
 pspat_load || skip_all "cannot load sch_pspat"
-ns_create a
-ns_create b
-veth_pair "$a" "$b"
-tmp=$(mktemp -d)
-defer rm -rf "$tmp"
-# The tree is uncached 9p in the guest: exec the tools from tmpfs.
-cp "$PSPAT_BLAST" "$PSPAT_SINK" "$tmp/"
-PSPAT_BLAST=$tmp/pspat-blast PSPAT_SINK=$tmp/pspat-sink
+veth_ns
+make_tmp
+tools_to_tmp
 ktap_plan 12
 
 # fq_setup PARENT...: tbf 10: at 20mbit (a 64k bucket, 26 ms of tokens,

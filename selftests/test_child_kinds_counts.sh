@@ -12,15 +12,9 @@
 need_vm
 need_tools
 pspat_load || skip_all "cannot load sch_pspat"
-ns_create a
-ns_create b
-veth_pair "$a" "$b"
-tmp=$(mktemp -d)
-defer rm -rf "$tmp"
-# The tree is uncached 9p in the guest: exec the tools from tmpfs (~1 s less
-# per start).
-cp "$PSPAT_BLAST" "$PSPAT_SINK" "$tmp/"
-PSPAT_BLAST=$tmp/pspat-blast PSPAT_SINK=$tmp/pspat-sink
+veth_ns
+make_tmp
+tools_to_tmp
 kinds=(qfq drr hfsc fq_codel sfq prio pfifo bfifo)
 n=2000 wire=242
 ktap_plan ${#kinds[@]}
