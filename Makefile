@@ -4,6 +4,8 @@
 #
 #   make deps            install packages and the two guest kernels (root)
 #   make [KVER=6.1]      build sch_pspat.ko for one kernel (6.1, 6.12 or host)
+#                        into $(KMOD_DIR)/$(KVER) (default build/kmod; the
+#                        VM takes the same directory from PSPAT_KMOD_DIR)
 #   make modules-all     build it for both guest kernels
 #   make user            build the C++20 userspace (tests, benchmarks, tools)
 #   make test-user       userspace tests: plain, ThreadSanitizer, ASan+UBSan
@@ -29,7 +31,8 @@ KDIR  ?= /lib/modules/$(shell uname -r)/build
 else
 KDIR  ?= $(firstword $(wildcard $(B)/kernels/$(KVER)/root/lib/modules/*/build))
 endif
-KOUT  := $(B)/kmod/$(KVER)
+KMOD_DIR ?= $(B)/kmod
+KOUT  := $(KMOD_DIR)/$(KVER)
 KSRC  := Kbuild $(shell find kmod include -name '*.[ch]' -o -name Kbuild)
 
 .PHONY: all module modules-all deps user test-user check demo bench-iffq \

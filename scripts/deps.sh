@@ -12,6 +12,8 @@
 #     Versions come from apt (linux-image-amd64 in bookworm and in
 #     bookworm-backports); override with PSPAT_KREL_6_1 / PSPAT_KREL_6_12, e.g.
 #     PSPAT_KREL_6_12=6.12.95+deb12-amd64.
+#  4. The source of the installed iproute2 (deb-src, same URI), unpacked under
+#     build/iproute2/: the tc plugin is built against its headers.
 #
 # Usage: scripts/deps.sh [--packages-only|--kernels-only]
 set -euo pipefail
@@ -19,6 +21,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kroot=$top/build/kernels
 bpo_file=/etc/apt/sources.list.d/pspat-bookworm-backports.sources
+src_file=/etc/apt/sources.list.d/pspat-bookworm-src.sources
 
 packages=(
 	# kernel module build and the VM runner
@@ -29,6 +32,8 @@ packages=(
 	# userspace C++20: unit tests, benchmarks, tools
 	g++ cmake libgtest-dev libgmock-dev libbenchmark-dev libboost-dev
 	libreaderwriterqueue-dev clang-format
+	# tc plugin (iproute2 source), netlink fuzzer, DKMS, demo plot
+	dpkg-dev libmnl-dev dkms gnuplot-nox
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
@@ -78,6 +83,51 @@ ensure_backports() {
 	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 	EOF
 	return 0
+}
+
+has_deb_src() {
+	grep -rqsE '^[[:space:]]*(deb-src|Types:.*deb-src)' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+ensure_deb_src() {
+	has_deb_src && return 1
+	local uri
+	uri=$(bookworm_uri | head -n1)
+	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive deb-src from"
+	log "adding deb-src for bookworm from the existing bookworm URI"
+	cat >"$src_file" <<-EOF
+	# Added by sch_pspat scripts/deps.sh: sources from the bookworm archive.
+	Types: deb-src
+	URIs: $uri
+	Suites: bookworm
+	Components: main
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	EOF
+	return 0
+}
+
+# The source of the iproute2 that is installed, for tc's plugin headers.
+fetch_iproute2() {
+	local ver dir=$top/build/iproute2
+	ver=$(dpkg-query -W -f='${Version}' iproute2)
+	if [ -f "$dir/version" ] && [ "$(cat "$dir/version")" = "$ver" ] &&
+	   [ -f "$dir/src/tc/tc_util.h" ]; then
+		log "iproute2 source $ver present"
+		return
+	fi
+	if ensure_deb_src; then
+		apt_updated=0
+	fi
+	apt_update
+	log "iproute2 source $ver: fetching"
+	rm -rf "$dir"
+	mkdir -p "$dir/dl"
+	(cd "$dir/dl" && apt-get source -qq -o APT::Sandbox::User=root --download-only "iproute2=$ver" >/dev/null &&
+		dpkg-source -x --no-check -- *.dsc "$dir/src" >/dev/null)
+	rm -rf "$dir/dl"
+	[ -f "$dir/src/tc/tc_util.h" ] || die "iproute2 source has no tc/tc_util.h"
+	echo "$ver" >"$dir/version"
 }
 
 missing_packages() {
@@ -175,5 +225,6 @@ if [ "$what" != --packages-only ]; then
 	fi
 	fetch_kernel 6.1
 	fetch_kernel 6.12
+	fetch_iproute2
 fi
 log "done"
