@@ -24,8 +24,10 @@
  *  pspat_dispatcher.c the "pspat-snd" kthread (xmit_mode=dispatcher): takes
  *                     batches from the arbiter over an IFFQ and transmits.
  *  pspat_params.c     module parameters, validated.
- *  pspat_qdisc.c      the qdisc and its class 1:1 (tc interface).
+ *  pspat_qdisc.c      the qdisc and its class 1:1, tc options and xstats
+ *                     (include/pspat/pspat_uapi.h).
  *  pspat_debugfs.c    counters in /sys/kernel/debug/sch_pspat/.
+ *  pspat_trace.h      tracepoints (system "sch_pspat").
  *
  * Accounting, per qdisc, in its per-CPU stats: a packet is in the backlog
  * (qlen/backlog) from the moment a client pushes it until it is handed to
@@ -47,6 +49,7 @@
 #include <net/sch_generic.h>
 
 #include <pspat/iffq.h>
+#include <pspat/pspat_uapi.h>
 
 /* ---- module parameters (pspat_params.c) ------------------------------ */
 
@@ -151,9 +154,6 @@ struct pspat_held {
 	struct sk_buff		*tail;
 };
 
-/* Held packets beyond which the arbiter leaves the rest in the child. */
-#define PSPAT_HELD_MAX		256
-
 struct pspat_sched {
 	/* Read-mostly: clients, arbiter, dispatcher. */
 	struct Qdisc		*sch;
@@ -162,6 +162,11 @@ struct pspat_sched {
 	u16			gen;		/* reset count; root lock + seqlock */
 	bool			dead;		/* destroyed; set under arb mutex */
 	bool			attached;	/* on the arbiter's list */
+
+	/* tc options (pspat_qdisc.c), read by the arbiter each round. */
+	u8			xmit_mode;	/* enum tc_pspat_xmit_mode */
+	u32			batch;		/* 0: module's arb_batch */
+	u32			held_limit;	/* see pspat_xmit.c */
 
 	/* Arbiter only, under the arbiter mutex. */
 	struct list_head	arb_node ____cacheline_aligned_in_smp;
@@ -206,6 +211,7 @@ struct pspat_arb_stats {
 	u64	rounds;		/* rounds that moved packets */
 	u64	packets;	/* taken from mailboxes */
 	u64	sleeps;
+	u64	wakeups;		/* woken by a client or a kick */
 	u64	throttle_sleeps;	/* slept with a throttled child */
 	u64	gc_runs;
 };
@@ -223,6 +229,16 @@ typedef void (*pspat_qdisc_fn)(struct pspat_sched *q, void *arg);
 void pspat_arb_walk_qdiscs(pspat_qdisc_fn fn, void *arg);
 
 /* ---- qdisc (pspat_qdisc.c) ---------------------------------------------- */
+
+/* The transmit mode in effect for @q: its tc option, else the module's. */
+static inline bool pspat_q_dispatcher(const struct pspat_sched *q)
+{
+	u8 mode = READ_ONCE(q->xmit_mode);
+
+	if (mode == TC_PSPAT_XMIT_DEFAULT)
+		return READ_ONCE(pspat_xmit_mode) == PSPAT_XMIT_DISPATCHER;
+	return mode == TC_PSPAT_XMIT_DISPATCHER;
+}
 
 int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 			 struct sk_buff **to_free);

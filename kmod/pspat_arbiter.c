@@ -11,8 +11,9 @@
  *     sorting them per qdisc; a mailbox found empty leaves the list
  *     (pspat_mb_unlist(), see pspat_client.c for the protocol);
  *  3. per qdisc, under its root lock: enqueues the drained packets into the
- *     child and dequeues up to arb_batch from it, then hands them to the
- *     transmit stage (pspat_xmit.c) itself or to the dispatcher.
+ *     child and dequeues up to its batch (tc option, else arb_batch) from
+ *     it, then hands them to the transmit stage (pspat_xmit.c) itself or
+ *     to the dispatcher, as its xmit mode says.
  *
  * The arbiter mutex stands for the consumer role of every mailbox: the
  * arbiter holds it during a round, and teardown takes it to change what
@@ -33,6 +34,7 @@
 #include <linux/rcupdate.h>
 
 #include "pspat.h"
+#include "pspat_trace.h"
 
 struct pspat_arb {
 	struct mutex		lock;		/* consumer role; ->qdiscs */
@@ -220,7 +222,7 @@ static unsigned int pspat_arb_dequeue(struct pspat_sched *q, u16 gen,
 static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 				     struct pspat_sched *q, unsigned int batch)
 {
-	bool disp = READ_ONCE(pspat_xmit_mode) == PSPAT_XMIT_DISPATCHER;
+	bool disp = pspat_q_dispatcher(q);
 	struct sk_buff *tx = NULL, **tx_tail = &tx, *to_free = NULL;
 	struct Qdisc *sch = q->sch;
 	unsigned long moved = 0;
@@ -228,10 +230,12 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 	bool blocked, pushed = false;
 	u16 gen;
 
+	batch = READ_ONCE(q->batch) ?: batch;
+
 	/* Packets held by a stopped txq go first, once it runs again. */
 	if (READ_ONCE(q->nheld))
 		moved += pspat_xmit(q, NULL);
-	blocked = READ_ONCE(q->nheld) >= PSPAT_HELD_MAX;
+	blocked = READ_ONCE(q->nheld) >= READ_ONCE(q->held_limit);
 	/* Back to arbiter mode: let the dispatcher finish what it has. */
 	if (!disp && q->to_disp != smp_load_acquire(&q->from_disp)) {
 		blocked = true;
@@ -275,7 +279,7 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 {
 	unsigned int batch = READ_ONCE(pspat_arb_batch);
 	struct pspat_mailbox *mb, *tmp;
-	unsigned long moved = 0;
+	unsigned long moved = 0, taken;
 	struct pspat_sched *q;
 	unsigned int i;
 
@@ -308,18 +312,23 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 			n++;
 		}
 		iffq_clear(mb->fifo);
+		if (n)
+			trace_pspat_mailbox_drain(mb, n, mb->cpu);
 		if (n < batch)
 			pspat_mb_unlist(arb, mb);
 		moved += n;
 	}
 	arb->stats.packets += moved;
+	taken = moved;
 
 	/* 3. Every qdisc's child. */
 	arb->throttled = false;
 	list_for_each_entry(q, &arb->qdiscs, arb_node)
 		moved += pspat_arb_serve(arb, q, batch);
-	if (moved)
+	if (moved) {
 		arb->stats.rounds++;
+		trace_pspat_arb_round(taken, moved, arb->nr_active);
+	}
 	return moved;
 }
 
@@ -349,7 +358,10 @@ static void pspat_arb_sleep(struct pspat_arb *arb)
 		arb->stats.sleeps++;
 		if (arb->throttled)
 			arb->stats.throttle_sleeps++;
-		schedule_timeout(timeout);
+		trace_pspat_arb_sleep(arb->throttled);
+		/* Not woken: the garbage collector's timeout expired. */
+		if (schedule_timeout(timeout))
+			arb->stats.wakeups++;
 	}
 	WRITE_ONCE(arb->sleeping, 0);
 }

@@ -21,6 +21,7 @@
  * do, so a mailbox is never on two lists.
  */
 #include "pspat.h"
+#include "pspat_trace.h"
 
 int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 			 struct sk_buff **to_free)
@@ -36,10 +37,13 @@ int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	qdisc_qstats_cpu_qlen_inc(sch);
 	qdisc_qstats_cpu_backlog_inc(sch, skb);
 	pc->pushed++;
+	/* Before the push: after it, the arbiter may free the skb any time. */
+	trace_pspat_enqueue(sch, skb, mb->fifo);
 	if (unlikely(iffq_insert(mb->fifo, skb))) {
 		pc->pushed--;
 		pc->mb_full++;
 		mb->drops++;
+		trace_pspat_mailbox_drop(sch, skb, mb->fifo);
 		qdisc_qstats_cpu_backlog_dec(sch, skb);
 		qdisc_qstats_cpu_qlen_dec(sch);
 		return qdisc_drop_cpu(skb, sch, to_free);

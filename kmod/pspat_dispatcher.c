@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 
 #include "pspat.h"
+#include "pspat_trace.h"
 
 #define PSPAT_DISP_ENTRIES	2048
 #define PSPAT_DISP_LINE		128
@@ -118,6 +119,7 @@ static int pspat_disp_thread(void *unused)
 		n = pspat_disp_batch();
 		local_bh_enable();
 		if (n) {
+			trace_pspat_dispatch_batch(n);
 			pspat_disp.stats.batches++;
 			pspat_disp.stats.packets += n;
 			pspat_arb_kick();	/* room for the arbiter */

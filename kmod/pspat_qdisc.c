@@ -12,6 +12,12 @@
  * classes (sch_tree_lock()). Dequeue never returns a packet: the core calls
  * it (under the seqlock) after every enqueue, when a child's watchdog
  * fires and when a driver wakes a txq; it is the arbiter's doorbell.
+ *
+ * Options (include/pspat/pspat_uapi.h) are per qdisc: its xmit mode, its
+ * batch and its held limit. Everything the qdiscs share (the arbiter,
+ * the dispatcher, the mailboxes) is set by module parameters. A change
+ * takes effect at the arbiter's next round; packets in flight are neither
+ * lost nor reordered (a switch to arbiter mode waits for the dispatcher).
  */
 #include <linux/module.h>
 #include <linux/skbuff.h>
@@ -22,6 +28,63 @@
 #include "pspat.h"
 
 #define PSPAT_CHILD_MINOR	1
+
+/* Types and lengths; the ranges are checked below to name the option. */
+static const struct nla_policy pspat_policy[TCA_PSPAT_MAX + 1] = {
+	[TCA_PSPAT_XMIT_MODE]	= { .type = NLA_U8 },
+	[TCA_PSPAT_BATCH]	= { .type = NLA_U32 },
+	[TCA_PSPAT_HELD_LIMIT]	= { .type = NLA_U32 },
+};
+
+/*
+ * Parse and check every option first, then apply them all: a bad option
+ * leaves the qdisc as it was. Absent options keep their value.
+ */
+static int pspat_change(struct Qdisc *sch, struct nlattr *opt,
+			struct netlink_ext_ack *extack)
+{
+	struct pspat_sched *q = qdisc_priv(sch);
+	struct nlattr *tb[TCA_PSPAT_MAX + 1];
+	int err;
+
+	if (!opt)
+		return 0;
+	err = nla_parse_nested(tb, TCA_PSPAT_MAX, opt, pspat_policy, extack);
+	if (err < 0)
+		return err;
+	if (tb[TCA_PSPAT_XMIT_MODE] &&
+	    nla_get_u8(tb[TCA_PSPAT_XMIT_MODE]) >= __TC_PSPAT_XMIT_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_PSPAT_XMIT_MODE],
+				    "pspat: xmit_mode must be default (0), arbiter (1) or dispatcher (2)");
+		return -EINVAL;
+	}
+	if (tb[TCA_PSPAT_BATCH] &&
+	    nla_get_u32(tb[TCA_PSPAT_BATCH]) > TC_PSPAT_BATCH_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_PSPAT_BATCH],
+				    "pspat: batch must be 0 (the module's arb_batch) to 4096 packets");
+		return -EINVAL;
+	}
+	if (tb[TCA_PSPAT_HELD_LIMIT]) {
+		u32 v = nla_get_u32(tb[TCA_PSPAT_HELD_LIMIT]);
+
+		if (v < TC_PSPAT_HELD_LIMIT_MIN || v > TC_PSPAT_HELD_LIMIT_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[TCA_PSPAT_HELD_LIMIT],
+					    "pspat: held_limit must be 1 to 65536 packets");
+			return -EINVAL;
+		}
+	}
+
+	if (tb[TCA_PSPAT_XMIT_MODE])
+		WRITE_ONCE(q->xmit_mode, nla_get_u8(tb[TCA_PSPAT_XMIT_MODE]));
+	if (tb[TCA_PSPAT_BATCH])
+		WRITE_ONCE(q->batch, nla_get_u32(tb[TCA_PSPAT_BATCH]));
+	if (tb[TCA_PSPAT_HELD_LIMIT])
+		WRITE_ONCE(q->held_limit, nla_get_u32(tb[TCA_PSPAT_HELD_LIMIT]));
+	/* Held or throttled packets may be free to go now. */
+	if (q->attached)
+		pspat_arb_params_changed();
+	return 0;
+}
 
 /*
  * Changes the child makes to its parent's counters through
@@ -66,16 +129,17 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 		      struct netlink_ext_ack *extack)
 {
 	struct pspat_sched *q = qdisc_priv(sch);
+	int err;
 
 	q->sch = sch;
 	if (sch->parent != TC_H_ROOT) {
 		NL_SET_ERR_MSG(extack, "pspat must be the root qdisc: use 'root', not 'parent'");
 		return -EOPNOTSUPP;
 	}
-	if (opt && nla_len(opt)) {
-		NL_SET_ERR_MSG(extack, "pspat takes no options yet");
-		return -EINVAL;
-	}
+	q->held_limit = TC_PSPAT_HELD_LIMIT_DEFAULT;
+	err = pspat_change(sch, opt, extack);
+	if (err)
+		return err;
 	q->pcpu = alloc_percpu(struct pspat_sched_pcpu);
 	if (!q->pcpu || pspat_xmit_init(q))
 		return -ENOMEM;
@@ -149,15 +213,66 @@ static void pspat_destroy(struct Qdisc *sch)
 
 static int pspat_dump(struct Qdisc *sch, struct sk_buff *skb)
 {
+	struct pspat_sched *q = qdisc_priv(sch);
 	struct nlattr *opts;
 
 	spin_lock_bh(qdisc_lock(sch));
 	pspat_fold_stats(sch);
 	spin_unlock_bh(qdisc_lock(sch));
-	opts = nla_nest_start_noflag(skb, TCA_OPTIONS);
-	if (!opts)
+	opts = nla_nest_start(skb, TCA_OPTIONS);
+	if (!opts ||
+	    nla_put_u8(skb, TCA_PSPAT_XMIT_MODE, READ_ONCE(q->xmit_mode)) ||
+	    nla_put_u32(skb, TCA_PSPAT_BATCH, READ_ONCE(q->batch)) ||
+	    nla_put_u32(skb, TCA_PSPAT_HELD_LIMIT, READ_ONCE(q->held_limit))) {
+		nla_nest_cancel(skb, opts);
 		return -EMSGSIZE;
+	}
 	return nla_nest_end(skb, opts);
+}
+
+/* struct tc_pspat_xstats: this qdisc, then what all pspat qdiscs share. */
+static int pspat_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
+{
+	struct pspat_sched *q = qdisc_priv(sch);
+	struct tc_pspat_xstats st = {};
+	struct pspat_arb_stats a;
+	struct pspat_disp_stats ds;
+	unsigned int active, qdiscs;
+	bool running;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		st.pushed += per_cpu_ptr(q->pcpu, cpu)->pushed;
+		st.mailbox_full += per_cpu_ptr(q->pcpu, cpu)->mb_full;
+	}
+	st.arbitrated = READ_ONCE(q->arbitrated);
+	st.child_drops = READ_ONCE(q->child_drops);
+	st.stale_drops = READ_ONCE(q->stale_drops);
+	st.xmit_drops = READ_ONCE(q->xmit_drops);
+	st.backpressure = READ_ONCE(q->backpressure);
+	st.dispatched = READ_ONCE(q->to_disp);
+	st.held = READ_ONCE(q->nheld);
+	st.xmit_mode = pspat_q_dispatcher(q) ? TC_PSPAT_XMIT_DISPATCHER :
+					       TC_PSPAT_XMIT_ARBITER;
+
+	pspat_arb_snapshot(&a, &running, &active, &qdiscs);
+	st.arb_rounds = a.rounds;
+	st.arb_packets = a.packets;
+	st.arb_sleeps = a.sleeps;
+	st.arb_wakeups = a.wakeups;
+	st.arb_throttle_sleeps = a.throttle_sleeps;
+	st.mb_active = active;
+
+	pspat_disp_snapshot(&ds, &running);
+	st.disp_batches = ds.batches;
+	st.disp_packets = ds.packets;
+
+	st.mb_created = atomic64_read(&pspat_mb_stats.created);
+	st.mb_reclaimed = atomic64_read(&pspat_mb_stats.reclaimed);
+	st.mb_alloc_fail = atomic64_read(&pspat_mb_stats.alloc_fail);
+	st.mb_live = atomic_read(&pspat_mb_stats.live);
+
+	return gnet_stats_copy_app(d, &st, sizeof(st));
 }
 
 /* The single class 1:1 that holds the child scheduler. */
@@ -220,7 +335,9 @@ static struct Qdisc_ops pspat_qdisc_ops __read_mostly = {
 	.init		= pspat_init,
 	.reset		= pspat_reset,
 	.destroy	= pspat_destroy,
+	.change		= pspat_change,
 	.dump		= pspat_dump,
+	.dump_stats	= pspat_dump_stats,
 	.owner		= THIS_MODULE,
 };
 

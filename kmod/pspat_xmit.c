@@ -14,8 +14,8 @@
  * Each packet keeps the txq chosen when it was sent (skb->queue_mapping),
  * and each txq's stop is honoured on its own: a packet for a stopped (or
  * frozen) txq waits in that txq's held list, in order, and so does every
- * later packet for it, while packets for other txqs go on. Once
- * PSPAT_HELD_MAX packets are held, the arbiter dequeues nothing more from
+ * later packet for it, while packets for other txqs go on. Once the qdisc's
+ * held_limit packets are held, the arbiter dequeues nothing more from
  * the child, so the backlog stays in the child (no drops, no busy loop).
  * When the driver wakes the txq, the core reschedules the root qdisc, whose
  * dequeue hook kicks the arbiter, which sends the held packets first.
@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 
 #include "pspat.h"
+#include "pspat_trace.h"
 
 static unsigned int pspat_txq_index(struct net_device *dev,
 				    const struct sk_buff *skb)
@@ -110,6 +111,8 @@ static struct sk_buff *pspat_xmit_list(struct pspat_sched *q,
 			this_cpu_sub(sch->cpu_qstats->backlog, len);
 			qdisc_qstats_cpu_qlen_dec(sch);
 			_bstats_update(this_cpu_ptr(sch->cpu_bstats), len, segs);
+			/* Only the address is recorded: @skb may be gone. */
+			trace_pspat_xmit(dev, skb, len, txq - dev->_tx);
 		}
 		(*sent)++;
 		skb = next;
@@ -300,14 +303,17 @@ unsigned int pspat_xmit(struct pspat_sched *q, struct sk_buff *skbs)
 			skbs = skb->next;
 			q->backpressure++;
 			pspat_hold(q, i, skb);
+			trace_pspat_backpressure(dev, i, q->nheld);
 			continue;
 		}
 		segs = pspat_validate_run(q, i, &skbs);
 		segs = pspat_xmit_list(q, netdev_get_tx_queue(dev, i), segs,
 				       &sent);
 		pspat_set_partial(q, h, segs);
-		if (h->partial)
+		if (h->partial) {
 			q->backpressure++;
+			trace_pspat_backpressure(dev, i, q->nheld);
+		}
 	}
 out:
 	spin_unlock(&sch->seqlock);

@@ -16,6 +16,8 @@ set -u
 SELFTESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PSPAT_TOP=${PSPAT_TOP:-$(cd "$SELFTESTS_DIR/.." && pwd)}
 PSPAT_USER_BIN=${PSPAT_USER_BIN:-$PSPAT_TOP/build/user}
+# tc finds pspat's plugin (q_pspat.so: options, xstats, JSON) here.
+export TC_LIB_DIR=${TC_LIB_DIR:-$PSPAT_TOP/build/tc-plugin}
 KSFT_PASS=0
 KSFT_FAIL=1
 KSFT_SKIP=4

@@ -17,7 +17,7 @@ check_eq "default child in 1:1 is pfifo" "$(qkind "$ns" d0 1:1)" pfifo
 check_eq "pfifo limit is tx_queue_len" \
 	"$(t -j qdisc show dev d0 invisible | jq -r '.[] | select(.parent == "1:1") | .options.limit')" 321
 check_eq "class 1:1 exists" "$(t class show dev d0)" "class pspat 1:1 parent 1: "
-check_fails "options are rejected" t qdisc change dev d0 root handle 1: pspat bogus 1
+check_fails "an unknown option is refused" t qdisc change dev d0 root handle 1: pspat bogus 1
 ok=0 h=10
 for child in "hfsc default 1" "drr" "fq" "tbf rate 10mbit burst 10k latency 50ms" "sfq" "prio" "pfifo limit 10"; do
 	# shellcheck disable=SC2086

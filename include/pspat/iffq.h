@@ -229,6 +229,19 @@ static inline unsigned long iffq_line_entries(const struct iffq *q)
 	return q->line_entries;
 }
 
+/*
+ * Diagnostics only (tracepoints): entries inserted and not yet extracted,
+ * as seen from anywhere. Both indices are read without ordering, so the
+ * value may be stale by a few entries; reading the consumer's index costs
+ * the producer a cache miss, which is why the data path never calls this.
+ */
+static inline unsigned long iffq_occupancy(const struct iffq *q)
+{
+	unsigned long n = READ_ONCE(q->prod_write) - READ_ONCE(q->cons_read);
+
+	return n > q->entry_mask + 1 ? 0 : n;
+}
+
 /**
  * iffq_insert - producer: append a pointer
  * @q: the queue
