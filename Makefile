@@ -8,6 +8,7 @@
 #                        VM takes the same directory from PSPAT_KMOD_DIR)
 #   make modules-all     build it for both guest kernels
 #   make user            build the C++20 userspace (tests, benchmarks, tools)
+#   make tc-plugin       build/tc-plugin/q_pspat.so, tc's pspat options (TC_LIB_DIR)
 #   make test-user       userspace tests: plain, ThreadSanitizer, ASan+UBSan
 #   make check           everything: deps, builds, userspace tests, selftests
 #                        on both kernels in QEMU; ends with "N passed, N failed"
@@ -36,7 +37,7 @@ KOUT  := $(KMOD_DIR)/$(KVER)
 KSRC  := Kbuild $(shell find kmod include -name '*.[ch]' -o -name Kbuild)
 
 .PHONY: all module modules-all deps user test-user check demo bench-iffq \
-	lint clean help
+	lint clean help tc-plugin
 
 all: module
 
@@ -65,6 +66,9 @@ user:
 	cmake -S $(TOP) -B $(B)/user -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(B)/user -j $(JOBS)
 
+tc-plugin:
+	$(MAKE) -C $(TOP)/tc-plugin OUT=$(B)/tc-plugin
+
 test-user:
 	$(TOP)/scripts/test-user.sh
 
@@ -81,4 +85,4 @@ lint:
 	$(TOP)/scripts/lint.sh
 
 clean:
-	rm -rf $(B)/kmod $(B)/user $(B)/user-* $(B)/vm $(B)/check
+	rm -rf $(B)/kmod $(B)/user $(B)/user-* $(B)/vm $(B)/check $(B)/tc-plugin

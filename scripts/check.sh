@@ -64,6 +64,8 @@ done
 step "userspace build (tools used by the selftests)"
 make -C "$top" --no-print-directory user >"$logs/build-user.log" 2>&1 ||
 	{ tail -n 30 "$logs/build-user.log" | sed 's/^/# /'; failed_step "build user"; }
+make -C "$top" --no-print-directory tc-plugin >"$logs/build-tc-plugin.log" 2>&1 ||
+	{ tail -n 30 "$logs/build-tc-plugin.log" | sed 's/^/# /'; failed_step "build tc-plugin"; }
 
 if [ "${PSPAT_CHECK_SKIP_USER:-0}" != 1 ]; then
 	step "userspace tests"
