@@ -66,6 +66,7 @@ extern unsigned int pspat_mailbox_line_size;
 extern int pspat_arbiter_cpu;
 extern int pspat_dispatcher_cpu;
 extern unsigned int pspat_idle_poll_us;
+extern unsigned int pspat_max_mailboxes;
 
 /* ---- per-packet state -------------------------------------------------- */
 
@@ -130,9 +131,11 @@ bool pspat_mb_gc_pending(void);
 /* Counters of the mailbox layer, for debugfs. */
 struct pspat_mb_stats {
 	atomic_t	live;		/* thread mailboxes in the registry */
+	atomic_t	peak;		/* most live at once */
 	atomic64_t	created;
 	atomic64_t	reclaimed;
 	atomic64_t	alloc_fail;	/* fell back to the CPU mailbox */
+	atomic64_t	limited;	/* likewise: max_mailboxes reached */
 };
 
 extern struct pspat_mb_stats pspat_mb_stats;

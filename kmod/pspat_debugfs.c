@@ -42,11 +42,13 @@ static int pspat_stats_show(struct seq_file *m, void *v)
 		   a.throttle_sleeps, a.gc_runs);
 	seq_printf(m, "dispatcher: running %d batches %llu packets %llu sleeps %llu\n",
 		   disp_running, d.batches, d.packets, d.sleeps);
-	seq_printf(m, "mailboxes: live %d created %lld reclaimed %lld alloc_fail %lld\n",
+	seq_printf(m, "mailboxes: live %d peak %d created %lld reclaimed %lld alloc_fail %lld limited %lld\n",
 		   atomic_read(&pspat_mb_stats.live),
+		   atomic_read(&pspat_mb_stats.peak),
 		   atomic64_read(&pspat_mb_stats.created),
 		   atomic64_read(&pspat_mb_stats.reclaimed),
-		   atomic64_read(&pspat_mb_stats.alloc_fail));
+		   atomic64_read(&pspat_mb_stats.alloc_fail),
+		   atomic64_read(&pspat_mb_stats.limited));
 	pspat_arb_walk_qdiscs(pspat_show_qdisc, m);
 	return 0;
 }

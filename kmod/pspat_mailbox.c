@@ -8,8 +8,10 @@
  * a thread that migrates keeps its mailbox. Packets sent from softirq or
  * irq context (forwarding, TCP timers) go to the mailbox of the CPU, whose
  * producer is that CPU's softirq context; so do the packets of a thread
- * whose mailbox could not be allocated (GFP_ATOMIC failure, counted) or
- * that is exiting. Such a packet may overtake older packets of the same
+ * whose mailbox could not be allocated (GFP_ATOMIC failure, counted), that
+ * found max_mailboxes thread mailboxes in use (counted: a limit on the
+ * memory unprivileged senders can pin, docs/threat-model.md) or that is
+ * exiting. Such a packet may overtake older packets of the same
  * thread still in its own mailbox.
  *
  * Lookup: a per-CPU cache of the last task -> mailbox, then an RCU hash
@@ -97,12 +99,24 @@ static struct pspat_mailbox *pspat_mb_lookup(struct task_struct *t)
 static struct pspat_mailbox *pspat_mb_create(struct task_struct *t)
 {
 	struct pspat_mailbox *mb;
+	int live, peak;
 
 	/* The exit probe may have run: a new mailbox would never be reaped. */
 	if (t->flags & PF_EXITING)
 		return NULL;
+	/* Reserve a place under max_mailboxes first: the bound is exact. */
+	live = atomic_inc_return(&pspat_mb_stats.live);
+	if (live > READ_ONCE(pspat_max_mailboxes)) {
+		atomic_dec(&pspat_mb_stats.live);
+		atomic64_inc(&pspat_mb_stats.limited);
+		return NULL;
+	}
+	for (peak = atomic_read(&pspat_mb_stats.peak); live > peak;
+	     peak = atomic_cmpxchg(&pspat_mb_stats.peak, peak, live))
+		;
 	mb = pspat_mb_alloc(GFP_ATOMIC);
 	if (!mb) {
+		atomic_dec(&pspat_mb_stats.live);
 		atomic64_inc(&pspat_mb_stats.alloc_fail);
 		return NULL;
 	}
@@ -112,7 +126,6 @@ static struct pspat_mailbox *pspat_mb_create(struct task_struct *t)
 	hash_add_rcu(pspat_mb_hash, &mb->hnode, (unsigned long)t);
 	list_add_tail(&mb->all, &pspat_mb_all);
 	spin_unlock(&pspat_reg_lock);
-	atomic_inc(&pspat_mb_stats.live);
 	atomic64_inc(&pspat_mb_stats.created);
 	return mb;
 }

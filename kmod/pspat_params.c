@@ -14,6 +14,8 @@
  *  dispatcher_cpu     -1 (unpinned) or an online CPU   at once
  *  idle_poll_us       0..1000000: how long an idle arbiter polls before
  *                     sleeping
+ *  max_mailboxes      0..1048576 thread mailboxes; beyond, threads share
+ *                     their CPU's mailbox                    new mailboxes
  */
 #include <linux/cpumask.h>
 #include <linux/kernel.h>
@@ -29,11 +31,13 @@ unsigned int pspat_mailbox_line_size = 128;
 int pspat_arbiter_cpu = -1;
 int pspat_dispatcher_cpu = -1;
 unsigned int pspat_idle_poll_us = 50;
+unsigned int pspat_max_mailboxes = 1024;
 
 #define PSPAT_MAX_BATCH		4096
 #define PSPAT_MIN_MB_ENTRIES	8
 #define PSPAT_MAX_MB_ENTRIES	65536
 #define PSPAT_MAX_IDLE_POLL_US	1000000
+#define PSPAT_MAX_MAILBOXES	1048576
 
 static const char * const pspat_mode_names[] = {
 	[PSPAT_XMIT_ARBITER]	= "arbiter",
@@ -91,6 +95,22 @@ static int pspat_set_batch(const char *val, const struct kernel_param *kp)
 		WRITE_ONCE(*(unsigned int *)kp->arg, v);
 	return err;
 }
+
+static int pspat_set_max_mailboxes(const char *val,
+				   const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err = pspat_set_uint(val, kp, 0, PSPAT_MAX_MAILBOXES, false, &v);
+
+	if (!err)
+		WRITE_ONCE(pspat_max_mailboxes, v);
+	return err;
+}
+
+static const struct kernel_param_ops pspat_max_mailboxes_ops = {
+	.set = pspat_set_max_mailboxes,
+	.get = param_get_uint,
+};
 
 static int pspat_set_idle_poll(const char *val, const struct kernel_param *kp)
 {
@@ -181,3 +201,5 @@ module_param_cb(dispatcher_cpu, &pspat_cpu_ops, &pspat_dispatcher_cpu, 0644);
 MODULE_PARM_DESC(dispatcher_cpu, "CPU of the dispatcher kthread, -1 unpinned");
 module_param_cb(idle_poll_us, &pspat_idle_poll_ops, &pspat_idle_poll_us, 0644);
 MODULE_PARM_DESC(idle_poll_us, "microseconds an idle arbiter polls before sleeping (0-1000000)");
+module_param_cb(max_mailboxes, &pspat_max_mailboxes_ops, &pspat_max_mailboxes, 0644);
+MODULE_PARM_DESC(max_mailboxes, "thread mailboxes at most; beyond, threads share their CPU's mailbox (0-1048576)");

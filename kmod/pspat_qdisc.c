@@ -271,6 +271,7 @@ static int pspat_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.mb_reclaimed = atomic64_read(&pspat_mb_stats.reclaimed);
 	st.mb_alloc_fail = atomic64_read(&pspat_mb_stats.alloc_fail);
 	st.mb_live = atomic_read(&pspat_mb_stats.live);
+	st.mb_limited = atomic64_read(&pspat_mb_stats.limited);
 
 	return gnet_stats_copy_app(d, &st, sizeof(st));
 }

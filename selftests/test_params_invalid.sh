@@ -5,7 +5,7 @@
 # taken, at load time and at run time.
 . "$(dirname "$0")/lib.sh"
 need_vm
-ktap_plan 13
+ktap_plan 14
 check_fails "insmod with arb_batch=0 fails" insmod "$PSPAT_KO" arb_batch=0
 check_fails "insmod with xmit_mode=bogus fails" insmod "$PSPAT_KO" xmit_mode=bogus
 check "insmod with valid values" insmod "$PSPAT_KO" arb_batch=32 \
@@ -37,6 +37,7 @@ check "mailbox_line_size: 32, 100, 8192, 4096 (2 lines > 256 x 8 B)" \
 check "arbiter_cpu: -2, 4096, x" refused arbiter_cpu -2 4096 x
 check "dispatcher_cpu: -2, 4096" refused dispatcher_cpu -2 4096
 check "idle_poll_us: 1000001, -5" refused idle_poll_us 1000001 -5
+check "max_mailboxes: 1048577, -1, x" refused max_mailboxes 1048577 -1 x
 check "the log says why (e.g. arb_batch's range)" \
 	grep -q "arb_batch must be an integer in \[1, 4096\]" <(dmesg)
 ktap_finish

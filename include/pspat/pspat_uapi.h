@@ -80,6 +80,7 @@ struct tc_pspat_xstats {
 	__u64	mb_alloc_fail;	/* creation failed: used the CPU mailbox */
 	__u32	mb_live;	/* now: thread mailboxes */
 	__u32	mb_active;	/* now: mailboxes the arbiter is serving */
+	__u64	mb_limited;	/* max_mailboxes reached: used the CPU mailbox */
 };
 
 #endif /* _PSPAT_UAPI_H */
