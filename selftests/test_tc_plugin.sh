@@ -21,7 +21,7 @@ ktap_plan 31
 XSTATS_KEYS='pushed mailbox_full arbitrated child_drops stale_drops xmit_drops
 backpressure dispatched held xmit_mode arb_rounds arb_packets arb_sleeps
 arb_wakeups arb_throttle_sleeps disp_batches disp_packets mb_created
-mb_reclaimed mb_alloc_fail mb_live mb_active arb_avg_batch'
+mb_reclaimed mb_alloc_fail mb_live mb_active mb_limited arb_avg_batch'
 
 t() { tc -n "$a" "$@"; }
 # opts: "xmit_mode batch held_limit" of the root, from the JSON options.

@@ -276,6 +276,7 @@ constexpr Field kFields[] = {
     PSPAT_FIELD(mb_alloc_fail, Kind::kU64, false, nullptr),
     PSPAT_FIELD(mb_live, Kind::kU32, false, nullptr),
     PSPAT_FIELD(mb_active, Kind::kU32, false, nullptr),
+    PSPAT_FIELD(mb_limited, Kind::kU64, false, nullptr),
 };
 
 #undef PSPAT_FIELD
@@ -284,11 +285,12 @@ constexpr std::size_t FieldSize(Kind k) {
   return k == Kind::kU64 ? sizeof(uint64_t) : sizeof(uint32_t);
 }
 
-static_assert(sizeof(kFields) / sizeof(kFields[0]) == 22,
+// A field appended to the uapi struct must be added above.
+static_assert(sizeof(kFields) / sizeof(kFields[0]) == 23,
               "one entry per field of struct tc_pspat_xstats");
-static_assert(offsetof(tc_pspat_xstats, mb_active) + sizeof(uint32_t) ==
+static_assert(offsetof(tc_pspat_xstats, mb_limited) + sizeof(uint64_t) ==
                   sizeof(tc_pspat_xstats),
-              "mb_active is the last field");
+              "mb_limited is the last field");
 
 bool Has(std::size_t len, const char* name) {
   for (const Field& f : kFields)
