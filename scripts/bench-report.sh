@@ -1,0 +1,279 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Turn the raw output of scripts/bench-guest.sh into results:
+#
+#   scripts/bench-report.sh RAWDIR HOSTJSON OUTDIR
+#
+# RAWDIR: runs.jsonl, guest.json, lat/*.txt from the guest. HOSTJSON: what
+# scripts/bench.sh recorded on the host (CPU model, git revision, load).
+# Writes OUTDIR/bench.json (everything, derived), OUTDIR/results.md (tables
+# with pspat/stock ratios and the goals) and the PNG plots.
+set -euo pipefail
+raw=${1:?usage: bench-report.sh RAWDIR HOSTJSON OUTDIR}
+host=${2:?}
+out=${3:?}
+mkdir -p "$out"
+idle_poll_us=${PSPAT_BENCH_IDLE_POLL_US:-50}
+
+# Latency samples: ping RTT in ms -> percentiles and 100-point CDF (us).
+lat=$(for f in "$raw"/lat/*.txt; do
+	[ -s "$f" ] || continue
+	sort -g "$f" | awk -v c="$(basename "$f" .txt)" '
+		{ v[NR] = $1 * 1000 }
+		function q(p) { i = int((NR - 1) * p) + 1; return v[i] }
+		END {
+			printf "{\"config\":\"%s\",\"ping_samples\":%d,\"ping_rtt_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"cdf_us\":[", \
+				c, NR, q(0.5), q(0.9), q(0.99), v[NR]
+			for (k = 0; k <= 100; k++) printf "%s%.1f", (k ? "," : ""), q(k / 100)
+			print "]}"
+		}'
+done | jq -s .)
+
+jq -s --slurpfile host "$host" --slurpfile guest "$raw/guest.json" \
+	--argjson lat "$lat" --argjson poll "$idle_poll_us" \
+	--argjson hoff "${PSPAT_BENCH_HANDOFF_NS:-150}" '
+def r3: if . == null then null else . * 1000 | round / 1000 end;
+def d(i): .w1[i] - .w0[i];
+def per(a; b): if b > 0 then a / b | r3 else null end;
+def derive:
+	(d(0)) as $us | (d(2)) as $pk |
+	{kind, config, threads, driver,
+	 oversubscribed: (.threads > $guest[0].vcpus),
+	 window_s: ($us / 1e6 | r3), packets: $pk,
+	 pps: (if $us > 0 then $pk * 1e6 / $us | round else null end),
+	 cpu_ns_per_pkt: per(d(1) * 1e9 / .clk_tck; $pk),
+	 cpu_busy_share: (if $us > 0 then d(1) * 1e9 / .clk_tck / 1000 / $us / $guest[0].vcpus | r3 else null end),
+	 sender_ns_per_pkt: per(d(5); $pk),
+	 attempts: d(6),
+	 sender_ns_per_attempt: per(d(5); d(6)),
+	 refused_share: (if d(6) > 0 then 1 - $pk / d(6) | if . < 0 then 0 else . end | r3 else null end),
+	 arb_share: (if $us > 0 then d(3) / 1000 / $us | r3 else null end),
+	 disp_share: (if $us > 0 then d(4) / 1000 / $us | r3 else null end),
+	 arb_packets: d(7), arb_sleeps: d(8),
+	 arb_ns_per_pkt: per(d(3); d(7)),
+	 arb_ns_per_pkt_no_poll: per(d(3) - d(8) * $poll * 1000; d(7)),
+	 disp_ns_per_pkt: per(d(4); d(9)),
+	 sent, enobufs};
+def median_run: sort_by(.pps // 0) | .[(length - 1) / 2 | floor] +
+	{reps: length, pps_all: map(.pps)};
+(map(select(.kind != "latency" and .kind != "meta") | derive) |
+ group_by([.kind, .driver, .config, .threads]) | map(median_run)) as $runs |
+(map(select(.kind == "latency"))) as $latraw |
+(map(select(.kind == "meta"))[0].guest_seconds // null) as $gsecs |
+def pps(drv; c; n): [$runs[] | select(.kind == "throughput" and .driver == drv and .config == c and .threads == n) | .pps][0];
+def ratio(a; b): if a != null and b != null and b > 0 then a / b | r3 else null end;
+def cost(c): [$runs[] | select(.kind == "cost" and .config == c)][0];
+([$runs[] | select(.kind == "throughput") | {driver, threads}] | unique) as $cases |
+[ $cases[] as $k | ("pfifo", "hfsc", "drr", "fq") as $s |
+  pps($k.driver; $s; $k.threads) as $st |
+  select($st != null) |
+  {driver: $k.driver, threads: $k.threads,
+   oversubscribed: ($k.threads > $guest[0].vcpus), scheduler: $s,
+   stock_pps: $st,
+   pspat_arbiter_pps: pps($k.driver; "pspat_\($s)_arbiter"; $k.threads),
+   pspat_dispatcher_pps: pps($k.driver; "pspat_\($s)_dispatcher"; $k.threads),
+   pfifo_fast_pps: pps($k.driver; "pfifo_fast"; $k.threads),
+   mq_fq_pps: pps($k.driver; "mq_fq"; $k.threads),
+   noqueue_pps: pps($k.driver; "noqueue"; $k.threads)} |
+  .ratio_arbiter = ratio(.pspat_arbiter_pps; .stock_pps) |
+  .ratio_dispatcher = ratio(.pspat_dispatcher_pps; .stock_pps) ] as $ratios |
+{ nq: cost("noqueue"), pf: cost("pfifo"), hf: cost("hfsc"),
+  pa: cost("pspat_pfifo_arbiter"), pd: cost("pspat_pfifo_dispatcher"),
+  ha: cost("pspat_hfsc_arbiter"), hd: cost("pspat_hfsc_dispatcher") } as $c |
+def sub(a; b): if a != null and b != null then a - b | r3 else null end;
+{
+  sender_ns_noqueue: $c.nq.sender_ns_per_attempt,
+  sender_ns_pfifo: $c.pf.sender_ns_per_attempt,
+  sender_ns_hfsc: $c.hf.sender_ns_per_attempt,
+  stock_qdisc_ns_pfifo: sub($c.pf.sender_ns_per_attempt; $c.nq.sender_ns_per_attempt),
+  stock_qdisc_ns_hfsc: sub($c.hf.sender_ns_per_attempt; $c.nq.sender_ns_per_attempt),
+  pspat_sender_ns: $c.pa.sender_ns_per_attempt,
+  pspat_refused_share: $c.pa.refused_share,
+  arbiter_ns_pfifo: $c.pa.arb_ns_per_pkt,
+  arbiter_ns_pfifo_no_poll: $c.pa.arb_ns_per_pkt_no_poll,
+  arbiter_share_pfifo: $c.pa.arb_share,
+  arbiter_capacity_pps_pfifo: (if $c.pa.arb_ns_per_pkt_no_poll then 1e9 / $c.pa.arb_ns_per_pkt_no_poll | round else null end),
+  arbiter_ns_pfifo_schedule_only: $c.pd.arb_ns_per_pkt_no_poll,
+  dispatcher_ns_pfifo: $c.pd.disp_ns_per_pkt,
+  arbiter_ns_hfsc: $c.ha.arb_ns_per_pkt_no_poll,
+  arbiter_ns_hfsc_schedule_only: $c.hd.arb_ns_per_pkt_no_poll,
+  xmit_ns_estimate: sub($c.pa.arb_ns_per_pkt_no_poll; $c.pd.arb_ns_per_pkt_no_poll)
+} as $cost |
+($cost | .client_enqueue_ns_estimate =
+  (if .pspat_sender_ns != null and .sender_ns_noqueue != null and .xmit_ns_estimate != null
+   then .pspat_sender_ns - .sender_ns_noqueue + (1 - .pspat_refused_share) * .xmit_ns_estimate | r3
+   else null end)) as $cost |
+# Scaling model (docs/performance.md): costs scaled to the hardware of the paper
+# by K = our arbiter ns/packet / 36 ns; h = lock hand-off between cores.
+($cost | (.arbiter_ns_pfifo_no_poll // null) as $a0 |
+ if $a0 == null or .sender_ns_noqueue == null or .xmit_ns_estimate == null
+    or .client_enqueue_ns_estimate == null or .stock_qdisc_ns_hfsc == null then null else
+ ($a0 / 36) as $k | $hoff as $h |
+ def pos: if . < 1 then 1 else . end;
+ (.sender_ns_noqueue / $k) as $s | (.stock_qdisc_ns_hfsc / $k | pos) as $q |
+ (.xmit_ns_estimate / $k | pos) as $x | (.client_enqueue_ns_estimate / $k | pos) as $c |
+ ((.arbiter_ns_hfsc // $a0) / $k) as $a |
+ {tcg_slowdown_k: ($k | r3), handoff_ns: $h,
+  hw_ns: {sender: ($s | r3), stock_qdisc_hfsc: ($q | r3), xmit: ($x | r3),
+	  client_enqueue: ($c | r3), arbiter_hfsc: ($a | r3)},
+  predicted_mpps: [ (1, 2, 4, 8, 16, 32, 64) as $n |
+	{senders: $n,
+	 stock_hfsc: ([$n * 1000 / ($s + $q), 1000 / ($q + $x + (if $n > 1 then $h else 0 end))] | min | r3),
+	 pspat_hfsc: ([$n * 1000 / ([$s - $x + $c, 1] | max), 1000 / $a] | min | r3)} ]}
+ end) as $model |
+([$runs[] | select(.kind == "idle")]) as $idle |
+def best1(drv): [$ratios[] | select(.driver == drv and .threads == 1) | {scheduler, ratio_arbiter, ratio_dispatcher}];
+{
+  meta: ($host[0] + $guest[0] + {guest_seconds: $gsecs}),
+  ratios: $ratios,
+  cost: $cost,
+  model: $model,
+  idle: $idle,
+  latency: [ $lat[] as $l | ([$latraw[] | select(.config == $l.config)][0]) as $x |
+	     $l + {rate_pps_per_flow: $x.rate_pps, blast: $x.blast, sink: $x.sink} ],
+  goals: {
+    one_sender_ge_0_9: [ $ratios[] | select(.threads == 1) |
+	{driver, scheduler, ratio_arbiter, ratio_dispatcher,
+	 met: ((.ratio_arbiter // 0) >= 0.9 or (.ratio_dispatcher // 0) >= 0.9)} ],
+    multi_sender_hfsc_drr_ge_1: [ $ratios[] | select(.threads >= 2 and (.scheduler == "hfsc" or .scheduler == "drr")) |
+	{driver, threads, scheduler, ratio_arbiter, ratio_dispatcher,
+	 met: ((.ratio_arbiter // 0) >= 1 or (.ratio_dispatcher // 0) >= 1)} ],
+    idle_lt_1pct: [ $idle[] | {config, arb_share, disp_share,
+	met: ((.arb_share + .disp_share) < 0.01)} ]
+  },
+  runs: $runs
+}' "$raw/runs.jsonl" >"$out/bench.json"
+
+# --- markdown -------------------------------------------------------------------
+jq -r '
+def f(x): if x == null then "-" else (x | tostring) end;
+def k(x): if x == null then "-" else (x / 1000 | . * 10 | round / 10 | tostring) + "k" end;
+def pc(x): if x == null then "-" else (x * 1000 | round / 10 | tostring) + "%" end;
+def ok(m): if m then "met" else "**missed**" end;
+.meta as $m |
+"<!-- SPDX-License-Identifier: GPL-2.0 -->",
+"# Benchmark results (generated by `make bench`)",
+"",
+"QEMU TCG guest: compare the ratios, not the absolute rates.",
+"",
+"| | |", "| --- | --- |",
+"| date | \($m.date) |",
+"| git revision | `\($m.git_rev)` |",
+"| guest kernel | \($m.kernel), \($m.vcpus) vCPUs (TCG) |",
+"| host CPU | \($m.host_cpu) (\($m.host_cpus) CPUs) |",
+"| host load average at start | \($m.host_loadavg_start) |",
+"| measurement window | \($m.window_s) s per run\(if $m.quick then " (quick mode)" else "" end) |",
+"| guest run time | \(f($m.guest_seconds)) s |",
+"",
+"## Throughput, packets/s, pspat/stock with the same scheduler",
+"",
+"pktgen: kernel threads (`queue_xmit`) into a 2-queue dummy device; blast:",
+"pspat-blast threads over a 2-queue veth. Threads above the vCPU count are",
+"oversubscribed (marked *).",
+"",
+"| driver | senders | scheduler | stock | pspat arbiter | ratio | pspat dispatcher | ratio | pfifo_fast | mq+fq | noqueue |",
+"| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+(.ratios[] | "| \(.driver) | \(.threads)\(if .oversubscribed then "*" else "" end) | \(.scheduler) | \(k(.stock_pps)) | \(k(.pspat_arbiter_pps)) | **\(f(.ratio_arbiter))** | \(k(.pspat_dispatcher_pps)) | **\(f(.ratio_dispatcher))** | \(k(.pfifo_fast_pps)) | \(k(.mq_fq_pps)) | \(k(.noqueue_pps)) |"),
+"",
+"## CPU per packet and kthread shares",
+"",
+"| driver | senders | config | pps | CPU ns/pkt (all CPUs) | arbiter CPU | dispatcher CPU | refused at enqueue |",
+"| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+(.runs[] | select(.kind == "throughput") | "| \(.driver) | \(.threads) | \(.config) | \(k(.pps)) | \(f(.cpu_ns_per_pkt | if . then round else null end)) | \(pc(.arb_share)) | \(pc(.disp_share)) | \(if .driver == "pktgen" then pc(.refused_share) else f(.enobufs) end) |"),
+"",
+"## Per-packet costs (one pktgen sender on CPU 0, arbiter and dispatcher pinned to CPU 1)",
+"",
+"| quantity | ns/packet |", "| --- | ---: |",
+(.cost | to_entries[] | "| \(.key) | \(f(.value)) |"),
+"",
+"## Scaling model (see docs/performance.md)",
+"",
+(if .model == null then "Not computed: a cost is missing." else
+ "Costs scaled by K = \(.model.tcg_slowdown_k) (our arbiter ns/packet over the 36 ns of the paper); lock hand-off h = \(.model.handoff_ns) ns.",
+ "Scaled ns/packet: \(.model.hw_ns | to_entries | map("\(.key) \(.value)") | join(", ")).",
+ "",
+ "| sender cores | stock HFSC Mpps | pspat HFSC Mpps |", "| ---: | ---: | ---: |",
+ (.model.predicted_mpps[] | "| \(.senders) | \(.stock_hfsc) | \(.pspat_hfsc) |") end),
+"",
+"## Latency under load (2 paced flows; ping RTT over the veth, us)",
+"",
+"| config | p50 | p90 | p99 | max | one-way p50 (blast) | one-way p99 (blast) |",
+"| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+(.latency[] | "| \(.config) | \(.ping_rtt_us.p50) | \(.ping_rtt_us.p90) | \(.ping_rtt_us.p99) | \(.ping_rtt_us.max) | \(f(.sink.p50)) | \(f(.sink.p99)) |"),
+"",
+"## Idle cost (5 s without traffic after load)",
+"",
+"| config | arbiter CPU | dispatcher CPU | goal < 1% |", "| --- | ---: | ---: | --- |",
+(.goals.idle_lt_1pct[] | "| \(.config) | \(pc(.arb_share)) | \(pc(.disp_share)) | \(ok(.met)) |"),
+"",
+"## Goals",
+"",
+"| goal | case | ratio arbiter | ratio dispatcher | |", "| --- | --- | ---: | ---: | --- |",
+(.goals.one_sender_ge_0_9[] | "| 1 sender >= 0.9x | \(.driver) \(.scheduler) | \(f(.ratio_arbiter)) | \(f(.ratio_dispatcher)) | \(ok(.met)) |"),
+(.goals.multi_sender_hfsc_drr_ge_1[] | "| >= 2 senders >= 1.0x | \(.driver) \(.threads) \(.scheduler) | \(f(.ratio_arbiter)) | \(f(.ratio_dispatcher)) | \(ok(.met)) |"),
+"",
+"Plots: [throughput vs senders](throughput.png), [latency CDF](latency-cdf.png)."
+' "$out/bench.json" >"$out/results.md"
+
+# --- plots ----------------------------------------------------------------------
+plot=$(mktemp -d)
+trap 'rm -rf "$plot"' EXIT
+for drv in pktgen blast; do
+	jq -r --arg d "$drv" '[.runs[] | select(.kind == "throughput" and .driver == $d)] |
+		group_by(.config)[] | "\(.[0].config) " + ([.[] | "\(.threads):\(.pps)"] | join(" "))' \
+		"$out/bench.json" | while read -r cfg rest; do
+		for p in $rest; do echo "${p%%:*} ${p#*:}"; done | sort -n >"$plot/$drv-$cfg.dat"
+	done
+done
+jq -r '.latency[] | .config as $c | .cdf_us | to_entries[] | "\($c) \(.value) \(.key / 100)"' \
+	"$out/bench.json" | while read -r c v p; do echo "$v $p" >>"$plot/lat-$c.dat"; done
+
+series() { # DRV: gnuplot plot clauses, stock dashed, pspat solid
+	local f c sep=""
+	for f in "$plot/$1"-*.dat; do
+		[ -e "$f" ] || continue
+		c=$(basename "$f" .dat)
+		c=${c#"$1"-}
+		case "$c" in
+		pspat_*) printf '%s"%s" using 1:($2/1000) with linespoints lw 2 title "%s"' "$sep" "$f" "$c" ;;
+		*) printf '%s"%s" using 1:($2/1000) with linespoints dt 2 title "%s"' "$sep" "$f" "$c" ;;
+		esac
+		sep=", "
+	done
+}
+gnuplot <<EOF
+set terminal pngcairo size 1400,560 font ",10"
+set output "$out/throughput.png"
+set multiplot layout 1,2 title "Throughput vs sender threads (QEMU TCG, 2 vCPUs; dashed: stock root qdisc, solid: pspat)"
+set xlabel "sender threads"
+set ylabel "kpackets/s delivered"
+set key outside right top font ",8"
+set grid
+set xtics 1
+set title "pktgen queue_xmit -> dummy"
+plot [0.8:2.2] $(series pktgen)
+set title "pspat-blast -> veth (4 = oversubscribed)"
+plot [0.8:4.2] $(series blast)
+unset multiplot
+EOF
+lats=""
+for c in noqueue pfifo hfsc drr fq mq_fq pspat_pfifo_arbiter pspat_hfsc_arbiter \
+	pspat_hfsc_dispatcher pspat_drr_arbiter pspat_fq_arbiter; do
+	f=$plot/lat-$c.dat
+	[ -e "$f" ] || continue
+	case "$c" in pspat_*) st="lw 2" ;; *) st="dt 2" ;; esac
+	lats+="${lats:+, }\"$f\" using 1:2 with lines $st title \"$c\""
+done
+[ -n "$lats" ] && gnuplot <<EOF
+set terminal pngcairo size 900,560 font ",10"
+set output "$out/latency-cdf.png"
+set title "ping RTT under 2 paced flows (QEMU TCG; dashed: stock, solid: pspat)"
+set xlabel "RTT (us, log scale)"
+set ylabel "fraction of samples"
+set logscale x
+set key bottom right font ",8"
+set grid
+plot [:] [0:1] $lats
+EOF
+echo "bench: results in $out (bench.json, results.md, throughput.png, latency-cdf.png)"
