@@ -12,6 +12,7 @@
 #
 # Environment: PSPAT_BENCH_QUICK=1 (short windows, fewer configurations),
 # PSPAT_BENCH_SECS (measurement window, default 3; quick 1.5),
+# PSPAT_BENCH_PARTS (default "cost throughput latency idle"),
 # PSPAT_BENCH_REPS (throughput repetitions, default 1; the report takes
 # the median), PSPAT_BENCH_LAT_PPS (per-flow load of the latency runs, default 2000).
 # Inside a window nothing is forked: counters are read with shell builtins.
@@ -110,7 +111,7 @@ arbstat() {
 	ARB_PACKETS=0 ARB_SLEEPS=0 DISP_PACKETS=0
 	[ -r /sys/kernel/debug/sch_pspat/stats ] || return 0
 	while read -r -a w; do
-		case "${w[0]}" in
+		case "${w[0]:-}" in
 		arbiter:)
 			for ((i = 1; i < ${#w[@]} - 1; i++)); do
 				case "${w[i]}" in
@@ -335,7 +336,7 @@ attempts() {
 	for d in $PGDEVS; do
 		[ -r "$PG/$d" ] || continue
 		while read -r -a w; do
-			[ "${w[0]}" = pkts-sofar: ] && R=$((R + w[1] + w[3]))
+			[ "${w[0]:-}" = pkts-sofar: ] && R=$((R + w[1] + w[3]))
 		done <"$PG/$d"
 	done
 }
@@ -404,7 +405,7 @@ lat_run() {
 	qsetup "$cfg" || return
 	pings=$(awk -v s="$secs" 'BEGIN { print int(s * 200) }')
 	rm -f "$tmp/ready"
-	ip netns exec "$b" "$PSPAT_SINK" --ports 9000-9001 --idle 1 -d 60 \
+	ip netns exec "$b" "$PSPAT_SINK" --ports 9000-9001 --idle 0 -d 120 \
 		--ready-file "$tmp/ready" >"$tmp/sink.json" &
 	sp=$!
 	ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.2 --dport 9000 \
@@ -417,6 +418,8 @@ lat_run() {
 		sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' >"$out/lat/$cfg.txt"
 	kill -TERM "$bp"
 	wait "$bp"
+	sleep 1
+	kill -TERM "$sp"
 	wait "$sp"
 	printf '{"kind":"latency","config":"%s","pings":%d,"rate_pps":%d,"blast":%s,"sink":%s}\n' \
 		"$cfg" "$pings" "$lat_rate" \
@@ -453,19 +456,27 @@ idle_run() {
 start=$SECONDS
 log "kernel $(uname -r), $ncpu vCPUs, window ${secs}s, quick=$quick"
 
-for cfg in "${costs[@]}"; do cost_run "$cfg"; done
-
-for ((rep = 1; rep <= reps; rep++)); do
-	for n in 1 2; do
-		for cfg in "${configs[@]}"; do pktgen_run throughput "$cfg" "$n" 0; done
+parts=" ${PSPAT_BENCH_PARTS:-cost throughput latency idle} "
+if [[ $parts == *" cost "* ]]; then
+	for cfg in "${costs[@]}"; do cost_run "$cfg"; done
+fi
+if [[ $parts == *" throughput "* ]]; then
+	for ((rep = 1; rep <= reps; rep++)); do
+		for n in 1 2; do
+			for cfg in "${configs[@]}"; do pktgen_run throughput "$cfg" "$n" 0; done
+		done
+		for n in 1 2 4; do
+			for cfg in "${configs[@]}"; do blast_run "$cfg" "$n"; done
+		done
 	done
-	for n in 1 2 4; do
-		for cfg in "${configs[@]}"; do blast_run "$cfg" "$n"; done
-	done
-done
-for cfg in "${latency[@]}"; do lat_run "$cfg"; done
-idle_run arbiter
-idle_run dispatcher
+fi
+if [[ $parts == *" latency "* ]]; then
+	for cfg in "${latency[@]}"; do lat_run "$cfg"; done
+fi
+if [[ $parts == *" idle "* ]]; then
+	idle_run arbiter
+	idle_run dispatcher
+fi
 
 log "done in $((SECONDS - start)) s"
 printf '{"kind":"meta","guest_seconds":%d}\n' $((SECONDS - start)) >>"$runs"

@@ -24,7 +24,8 @@ fi
 
 kmod=()
 [ -n "${PSPAT_KMOD_DIR:-}" ] && kmod=(KMOD_DIR="$PSPAT_KMOD_DIR")
-make -C "$top" --no-print-directory KVER="$kernel" "${kmod[@]}" module >/dev/null
+make -C "$top" --no-print-directory KVER="$kernel" "${kmod[@]}" module >/dev/null \
+	2> >(grep -v "Skipping BTF" >&2)
 make -C "$top" --no-print-directory user >/dev/null
 
 raw=$top/build/bench/raw
