@@ -24,6 +24,7 @@ set yrange [0:70]
 set ytics 10
 set mytics 2
 set grid ytics xtics
+set rmargin 12
 set key below horizontal maxrows 1 spacing 1.3 width 2
 
 stats in using 1 nooutput
@@ -39,8 +40,8 @@ do for [i = 1:3] {
 	stats in every 3::(i - 1) using 5 nooutput
 	set arrow i from 0, STATS_max to xmax, STATS_max nohead back \
 		dt (8, 6) lw 2 lc rgb word(colors, i)
-	set label i sprintf("%s: %.0f%% configured", word(names, i), STATS_max) \
-		at xmax - 0.2, STATS_max + 2.2 right tc rgb word(colors, i)
+	set label i sprintf("%s %.0f%%", word(names, i), STATS_max) \
+		at graph 1.01, first STATS_max left tc rgb word(colors, i)
 }
 
 plot for [i = 1:3] in every 3::(i - 1) using 1:4 \
