@@ -14,6 +14,8 @@
 #                        on both kernels in QEMU; ends with "N passed, N failed"
 #   make demo            the demo scenario in a VM
 #   make bench-iffq      IFFQ versus other SPSC queues (Google Benchmark)
+#   make bench           pspat against stock qdiscs in a VM, ~20 min
+#                        (bench/results/, docs/performance.md)
 #   make lint            sparse + checkpatch on kmod/, clang-format on C++
 #   make clean
 #
@@ -80,6 +82,10 @@ demo:
 
 bench-iffq: user
 	$(B)/user/bench/iffq/bench_iffq
+
+.PHONY: bench
+bench:
+	$(TOP)/scripts/bench.sh
 
 lint:
 	$(TOP)/scripts/lint.sh
