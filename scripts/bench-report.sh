@@ -231,10 +231,11 @@ jq -r '.latency[] | .config as $c | .cdf_us | to_entries[] | "\($c) \(.value) \(
 
 series() { # DRV: gnuplot plot clauses, stock dashed, pspat solid
 	local f c sep=""
-	for f in "$plot/$1"-*.dat; do
+	for c in pfifo_fast mq_fq pfifo hfsc drr fq pspat_pfifo_arbiter \
+		pspat_hfsc_arbiter pspat_hfsc_dispatcher pspat_hfsc_arbiter_mb8k \
+		pspat_drr_arbiter pspat_fq_arbiter; do
+		f=$plot/$1-$c.dat
 		[ -e "$f" ] || continue
-		c=$(basename "$f" .dat)
-		c=${c#"$1"-}
 		case "$c" in
 		pspat_*) printf '%s"%s" using 1:($2/1000) with linespoints lw 2 title "%s"' "$sep" "$f" "$c" ;;
 		*) printf '%s"%s" using 1:($2/1000) with linespoints dt 2 title "%s"' "$sep" "$f" "$c" ;;
@@ -243,7 +244,7 @@ series() { # DRV: gnuplot plot clauses, stock dashed, pspat solid
 	done
 }
 gnuplot <<EOF
-set terminal pngcairo size 1400,560 font ",10"
+set terminal pngcairo noenhanced size 1400,560 font ",10"
 set output "$out/throughput.png"
 set multiplot layout 1,2 title "Throughput vs sender threads (QEMU TCG, 2 vCPUs; dashed: stock root qdisc, solid: pspat)"
 set xlabel "sender threads"
@@ -266,7 +267,7 @@ for c in noqueue pfifo hfsc drr fq mq_fq pspat_pfifo_arbiter pspat_hfsc_arbiter 
 	lats+="${lats:+, }\"$f\" using 1:2 with lines $st title \"$c\""
 done
 [ -n "$lats" ] && gnuplot <<EOF
-set terminal pngcairo size 900,560 font ",10"
+set terminal pngcairo noenhanced size 900,560 font ",10"
 set output "$out/latency-cdf.png"
 set title "ping RTT under 2 paced flows (QEMU TCG; dashed: stock, solid: pspat)"
 set xlabel "RTT (us, log scale)"
