@@ -7,7 +7,8 @@
 # average, and the counters that show that no packet was lost.
 #
 # Writes $PSPAT_DEMO_OUT (default build/demo): rates.tsv (one line per
-# second and tenant), summary.tsv, sink.json, blast-*.json.
+# second and tenant, the seconds in which all senders were sending),
+# summary.tsv, sink.json, blast-*.json.
 # Exit status: 0, or 1 with "demo failed: ..." when a step did not work.
 set -u
 . "$(dirname "$0")/../selftests/lib.sh"
@@ -22,6 +23,12 @@ threads=3                    # sender threads per tenant
 pps=850                      # per thread: 850 x 1042 B x 8 = 7.1 Mbit/s
 size=1000                    # UDP payload; 1042 B per frame with headers
 hdr=42                       # Ethernet 14 + IPv4 20 + UDP 8
+# Each sender's socket buffer holds about 450 of its packets (the kernel
+# doubles the 512 KiB asked and charges ~2.3 KB a packet): tenants stay
+# backlogged through the guest's stalls on a busy host, a mailbox (512
+# entries) never overflows, and txqueuelen sizes the tenants' queues.
+sndbuf=524288
+sndpkts=450
 
 bold='' off=''
 [ "${PSPAT_DEMO_COLOR:-0}" = 1 ] && bold=$'\033[1m' off=$'\033[0m'
@@ -72,7 +79,13 @@ for ns in $a $b; do
 		net.ipv6.conf.default.disable_ipv6=1
 done
 veth_pair $a $b || die "cannot create the veth pair"
-why "senders: va 198.18.0.1  ---- veth ---->  receiver: vb 198.18.0.2"
+why "senders: va 198.18.0.1  ---- veth ---->  receiver: vb 198.18.0.2" \
+	"The receiving side gets room for all packets the senders can have in flight:"
+# A packet crossing the veth waits in the CPU's input queue
+# (netdev_max_backlog, 1000 by default) for the receiver's softirq. After
+# the guest stalls, HFSC catches up in one burst of up to all queued
+# packets (about 9 x $sndpkts), which must not overflow it.
+run sysctl -qw net.core.netdev_max_backlog=$((3 * threads * sndpkts * 2))
 
 say "2. Load pspat and make it the root qdisc of va"
 why "A qdisc is the packet scheduler of a network device; every packet sent on" \
@@ -84,7 +97,9 @@ run tc -n $a qdisc add dev va root handle 1: pspat
 say "3. Put HFSC under pspat, one class per tenant"
 why "pspat's class 1:1 holds the real scheduler. HFSC 10: gets a ${link} Mbit/s link" \
 	"class; 'ls' is each tenant's share when the link is busy, 'ul' the cap;" \
-	"a u32 filter puts each UDP destination port into its tenant's class."
+	"a u32 filter puts each UDP destination port into its tenant's class." \
+	"txqueuelen: each tenant's queue can hold all its senders' packets."
+run ip -n $a link set va txqueuelen $((3 * threads * sndpkts))
 run tc -n $a qdisc replace dev va parent 1:1 handle 10: hfsc default 30
 run tc -n $a class add dev va parent 10: classid 10:1 hfsc ls m2 ${link}mbit ul m2 ${link}mbit
 for i in 0 1 2; do
@@ -112,7 +127,7 @@ blasts=()
 for i in 0 1 2; do
 	ip netns exec $a "$PSPAT_BLAST" --dst 198.18.0.2 --dport $((5001 + i)) \
 		--sport $((40000 + 100 * i)) --run-id 7 -t $threads -s $size \
-		-r $pps -d "$secs" --wait-ready "$tmp/go" --wait-timeout 20 \
+		-r $pps -d "$secs" --sndbuf $sndbuf --wait-ready "$tmp/go" --wait-timeout 20 \
 		>"$out/blast-${names[i]}.json" &
 	blasts+=($!)
 done
@@ -126,18 +141,13 @@ for i in 0 1 2; do
 	printf '  %5.1f (%2d%%)' "${shares[i]}" $((100 * shares[i] / link))
 done
 printf '  %5.1f\n' "$link"
-{
-	printf '# HFSC under pspat: %d Mbit/s link, %d sender threads per tenant, Linux %s\n' \
-		$link $threads "$(uname -r)"
-	printf '# time_s\ttenant\tmbit_s\tshare_pct\tconfigured_pct\n'
-} >"$out/rates.tsv"
 # The receiver writes one JSON line per second (fd 3) with each flow's
 # frames and bytes. The first line starts the senders (so that they start
-# with a receiver's second); each later one, summed per tenant (port),
-# makes a table row, also appended to rates.tsv unless the senders were
-# starting (first second) or had stopped (queues draining). A last
-# interval shorter than half a second is left out. One jq and one awk per
-# line: mawk would buffer a pipe's input and delay the table.
+# with a receiver's second); each later one, summed per tenant (port), is
+# a table row, kept in $tmp/rows (time, length, each tenant's Mbit/s).
+# Seconds without a packet and a last interval shorter than half a second
+# are left out. One jq and one awk per line: mawk would buffer a
+# pipe's input and delay the table.
 row='{
 	t = $1; dt = $2
 	if (dt < 0.5) exit
@@ -146,25 +156,12 @@ row='{
 		m[i] = ($(2 * i + 2) + hdr * $(2 * i + 1)) * 8 / dt / 1e6
 		tot += m[i]
 	}
+	if (tot == 0) exit
 	line = sprintf("   %8s", sprintf("%.0fs", t))
 	for (i = 1; i <= 3; i++)
 		line = line sprintf("  %5.1f (%2.0f%%)", m[i], tot ? 100 * m[i] / tot : 0)
-	line = line sprintf("  %5.1f", tot)
-	if (t < 1.5) {
-		print line "   (senders starting: not counted)"
-		exit
-	}
-	if (t > secs + 0.5) {
-		if (tot == 0) exit
-		print line "   (senders stopped, queues draining: not counted)"
-		exit
-	}
-	print line
-	if (tot == 0) exit
-	split(names, n, " "); split(shares, c, " ")
-	for (i = 1; i <= 3; i++)
-		printf "%.3f\t%s\t%.3f\t%.2f\t%.2f\n", t, n[i], m[i],
-			100 * m[i] / tot, 100 * c[i] / link >>tsv
+	print line sprintf("  %5.1f", tot)
+	printf "%.3f\t%.3f\t%.4f\t%.4f\t%.4f\n", t, dt, m[1], m[2], m[3] >>rows
 }'
 (
 	ip netns exec $b "$PSPAT_SINK" --ports 5001-5003 -d $((secs + 10)) --idle 1 \
@@ -172,15 +169,14 @@ row='{
 		3>&1 >"$tmp/sink.json" | {
 		read -r line && touch "$tmp/go"
 		t0=$(jq .t <<<"$line")
+		echo "$t0" >"$tmp/t0"
 		while read -r line; do
 			jq -r --argjson t0 "$t0" '. as $l | [.t - $t0, .dt] +
 				([5001, 5002, 5003] | map(. as $p |
 				[$l.flows[] | select(.dport == $p)] |
 				[(map(.packets) | add // 0), (map(.bytes) | add // 0)])) |
 				flatten | @tsv' <<<"$line" |
-			awk -F'\t' -v hdr=$hdr -v link=$link -v names="${names[*]}" \
-				-v secs="$secs" -v shares="${shares[*]}" \
-				-v tsv="$out/rates.tsv" "$row"
+			awk -F'\t' -v hdr=$hdr -v rows="$tmp/rows" "$row"
 		done
 	}
 	exit "${PIPESTATUS[0]}"
@@ -192,11 +188,40 @@ done
 wait "$sink" || die "the receiver (pspat-sink) failed"
 cp "$tmp/sink.json" "$out/sink.json"
 
-rows=$(grep -vc '^#' "$out/rates.tsv")
-[ "$rows" -ge 3 ] || die "no traffic measured (only $rows tenant-seconds in rates.tsv)"
+# The seconds that count: those in which every sender thread was sending,
+# from the last flow's first packet until the first flow to start had
+# sent for $secs s, so that every tenant had packets waiting in HFSC.
+read -r nflows from to < <(jq -r --argjson t0 "$(cat "$tmp/t0" 2>/dev/null || echo 0)" \
+	--argjson secs "$secs" '[(.flows | length), ([.flows[].first_rx_s] | max // 0) - $t0,
+	  ([.flows[].first_rx_s] | min // 0) - $t0 + $secs] | @tsv' "$out/sink.json")
+[ "${nflows:-0}" -gt 0 ] || die "no traffic measured: the receiver got nothing"
+[ "$nflows" = $((3 * threads)) ] ||
+	die "only $nflows of the $((3 * threads)) sender threads reached the receiver"
+{
+	printf '# HFSC under pspat, %d Mbit/s link, %d sender threads per tenant, Linux %s: the seconds when all were sending\n' \
+		$link $threads "$(uname -r)"
+	printf '# time_s\ttenant\tmbit_s\tshare_pct\tconfigured_pct\n'
+	awk -F'\t' -v from="$from" -v to="$to" -v names="${names[*]}" \
+		-v shares="${shares[*]}" -v link=$link '
+		BEGIN { split(names, n, " "); split(shares, c, " ") }
+		$1 - $2 >= from - 0.001 && $1 <= to + 0.001 {
+			tot = $3 + $4 + $5
+			if (tot == 0) next
+			for (i = 1; i <= 3; i++)
+				printf "%.3f\t%s\t%.3f\t%.2f\t%.2f\n", $1, n[i], $(i + 2),
+					100 * $(i + 2) / tot, 100 * c[i] / link
+		}' "$tmp/rows"
+} >"$out/rates.tsv"
+counted=$(($(grep -vc '^#' "$out/rates.tsv") / 3))
+[ "$counted" -ge 2 ] ||
+	die "fewer than 2 seconds in which all senders were sending (is the machine very busy?)"
+read -r first last < <(awk '!/^#/ { if (f == "") f = $1; l = $1 }
+	END { printf "%.0f %.0f\n", f, l }' "$out/rates.tsv")
 
 say "5. On average: configured against measured"
-why "Averages over the seconds above; error = measured share - configured share."
+why "Over the $counted seconds from ${first}s to ${last}s, when all $((3 * threads)) sender threads were" \
+	"sending (not the start, nor the end when the last packets drain);" \
+	"error = measured share - configured share."
 echo
 awk -F'\t' -v names="${names[*]}" -v shares="${shares[*]}" -v link=$link \
 	-v sum="$out/summary.tsv" '
@@ -272,6 +297,6 @@ fi
 why "" "pspat's arbiter thread (pspat-arb) alone ran HFSC for all these packets;" \
 	"each sender thread had its own mailbox, reclaimed when the thread exited."
 
-[ "$q_drop" = 0 ] && [ "$q_back" = 0 ] && [ "$s_lost" = 0 ] &&
+[ "$q_drop" = "$b_enobufs" ] && [ "$q_back" = 0 ] && [ "$s_lost" = 0 ] &&
 	[ "$b_sent" = "$q_sent" ] && [ "$q_sent" = "$c_sent" ] &&
 	[ "$c_sent" = "$s_rx" ] || die "the counters above do not add up"
