@@ -311,9 +311,9 @@ check "every kind of churn happened, module parameters always accepted" \
 # no_violation REGEX: print the violations matching REGEX; fail if any.
 no_violation() { ! grep -E "$1" "$tmp/violations"; }
 check "every second: pushed + mailbox_full == sent + dropped + qlen ($nlive checks)" \
-	eval "[ $nlive -gt 0 ] && no_violation '^(live|t=)'"
+	eval "no_violation '^(live|t=)' && [ $nlive -gt 0 ]"
 check "final state of each qdisc deleted frozen: the same ($nfinal qdiscs)" \
-	eval "[ $nfinal -gt 0 ] && no_violation '^(final|veth)'"
+	eval "no_violation '^(final|veth)' && [ $nfinal -gt 0 ]"
 check "end: the same, and nothing left in pspat" \
 	eval "no_violation '^end' && grep '^end' '$tmp/checks' |
 		awk '{ print } \$(NF - 4) != 0 || \$(NF - 3) != 0 { exit 1 } END { exit NR != 1 }'"
