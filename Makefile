@@ -12,6 +12,11 @@
 #   make test-user       userspace tests: plain, ThreadSanitizer, ASan+UBSan
 #   make check           everything: deps, builds, userspace tests, selftests
 #                        on both kernels in QEMU; ends with "N passed, N failed"
+#   make install         module (KVER=host: running kernel) into extra/, tc
+#                        plugin, bpftrace scripts (PREFIX, TC_LIB_DIR); root
+#   make uninstall       remove what install put there
+#   make dkms-install    add, build and install under DKMS (running kernel)
+#   make dkms-remove     remove it from DKMS and /usr/src
 #   make demo            the demo scenario in a VM
 #   make bench-iffq      IFFQ versus other SPSC queues (Google Benchmark)
 #   make bench           pspat against stock qdiscs in a VM, ~20 min
@@ -39,7 +44,7 @@ KOUT  := $(KMOD_DIR)/$(KVER)
 KSRC  := Kbuild $(shell find kmod include -name '*.[ch]' -o -name Kbuild)
 
 .PHONY: all module modules-all deps user test-user check demo bench-iffq \
-	lint clean help tc-plugin
+	install uninstall dkms-install dkms-remove lint clean help tc-plugin
 
 all: module
 
@@ -56,7 +61,7 @@ module:
 	@mkdir -p $(KOUT)
 	@rsync -a --delete --include='*/' --include='*.[ch]' --include=Kbuild \
 		--exclude='*' kmod include $(KOUT)/
-	@cp -p Kbuild $(KOUT)/Kbuild
+	@cp -p Kbuild dkms.conf $(KOUT)/
 	$(MAKE) -C $(KDIR) M=$(KOUT) W=$(W) modules
 	@echo "built $(KOUT)/sch_pspat.ko"
 
@@ -76,6 +81,19 @@ test-user:
 
 check:
 	$(TOP)/scripts/check.sh
+
+# install builds for the running kernel unless KVER is given.
+IKVER = $(if $(filter command line,$(origin KVER)),$(KVER),host)
+install:
+	$(MAKE) KVER=$(IKVER) KMOD_DIR=$(B)/kmod-install PSPAT_TEST_MODULES=n module
+	$(MAKE) tc-plugin
+	KVER=$(IKVER) $(TOP)/scripts/install.sh install
+
+uninstall:
+	KVER=$(IKVER) $(TOP)/scripts/install.sh uninstall
+
+dkms-install dkms-remove:
+	$(TOP)/scripts/dkms.sh $(@:dkms-%=%)
 
 demo:
 	$(TOP)/scripts/demo.sh

@@ -368,3 +368,4 @@ module_exit(pspat_module_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("PSPAT: packet scheduling off the sending CPUs");
 MODULE_ALIAS_NET_SCH("pspat");
+MODULE_VERSION(PSPAT_VERSION);

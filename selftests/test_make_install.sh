@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make install` for the booted kernel: the module lands in extra/ and
+# modprobe loads it, tc finds the plugin in its own directory (no
+# TC_LIB_DIR) and prints pspat's options, the bpftrace scripts are under
+# PREFIX; `make uninstall` removes all of it. The directories written are
+# tmpfs here (the guest's root is the host's, read-only). The build half of
+# `make install` runs on the host (scripts/check.sh): kbuild alone takes
+# minutes in the emulated guest; here runs its install half,
+# scripts/install.sh, as `make install` calls it.
+. "$(dirname "$0")/lib.sh"
+need_vm
+pspat_loaded && skip_all "sch_pspat is already loaded"
+krel=$(uname -r)
+unset TC_LIB_DIR
+tcdir=$(grep -aoE '/usr/lib[[:alnum:]_/.-]*/tc/' "$(command -v tc)" | head -n1)
+tcdir=${tcdir%/}
+[ -n "$tcdir" ] || skip_all "cannot tell where tc looks for plugins"
+for d in "$tcdir" /usr/local; do
+	mkdir -p "$d" 2>/dev/null
+	mount -t tmpfs tmpfs "$d" && defer umount "$d" ||
+		skip_all "cannot mount a tmpfs on $d"
+done
+make_tmp
+ktap_plan 9
+
+# KVER: the series of the booted kernel (6.1 or 6.12), as PSPAT_KO's path
+# says: install.sh takes build/kmod-install/$series/sch_pspat.ko.
+series=$(basename "$(dirname "$PSPAT_KO")")
+mk() { KVER=$series "$PSPAT_TOP/scripts/install.sh" "$@" \
+	>"$tmp/make.log" 2>&1 || { tail -n 30 "$tmp/make.log"; return 1; }; }
+defer mk uninstall
+check "install (scripts/install.sh, after the host built it)" mk install
+check "the module is in extra/" test -f "/lib/modules/$krel/extra/sch_pspat.ko"
+check "modprobe sch_pspat loads it" modprobe sch_pspat
+ns_create d
+dummy_dev "$d" pspat0
+check_eq "tc finds the plugin in $tcdir: options printed" \
+	"$(tc -n "$d" qdisc add dev pspat0 root handle 1: pspat batch 16 &&
+	   tc -n "$d" -j qdisc show dev pspat0 root | jq -r '.[0].options.batch')" 16
+tc -n "$d" qdisc del dev pspat0 root
+check "module unloads" wait_for 30 rmmod sch_pspat
+check_eq "bpftrace scripts installed" \
+	"$(ls /usr/local/share/sch_pspat/bpftrace/*.bt | wc -l)" \
+	"$(ls "$PSPAT_TOP"/scripts/bpftrace/*.bt | wc -l)"
+check "uninstall" mk uninstall
+check_eq "nothing left" "$(find "/lib/modules/$krel" -name 'sch_pspat.ko*';
+	ls "$tcdir" /usr/local/share 2>/dev/null | grep -i pspat)" ""
+check_fails "modprobe no longer finds sch_pspat" modprobe -n sch_pspat
+ktap_finish
