@@ -280,8 +280,8 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 	unsigned int batch = READ_ONCE(pspat_arb_batch);
 	struct pspat_mailbox *mb, *tmp;
 	unsigned long moved = 0, taken;
+	unsigned int i, served;
 	struct pspat_sched *q;
-	unsigned int i;
 
 	/* 1. Newly linked mailboxes, starting from a different CPU each time. */
 	for (i = 0; i < nr_cpu_ids; i++) {
@@ -303,6 +303,7 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 	arb->next_cpu = (arb->next_cpu + 1) % nr_cpu_ids;
 
 	/* 2. Drain each active mailbox by up to @batch packets. */
+	served = arb->nr_active;
 	list_for_each_entry_safe(mb, tmp, &arb->active, active) {
 		unsigned int n = 0;
 		struct sk_buff *skb;
@@ -327,7 +328,7 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 		moved += pspat_arb_serve(arb, q, batch);
 	if (moved) {
 		arb->stats.rounds++;
-		trace_pspat_arb_round(taken, moved, arb->nr_active);
+		trace_pspat_arb_round(taken, moved, served);
 	}
 	return moved;
 }

@@ -77,7 +77,7 @@ TRACE_EVENT(pspat_mailbox_drain,
 		  __entry->cpu)
 );
 
-/* An arbiter round that moved packets. */
+/* An arbiter round that moved packets; @active: mailboxes it served. */
 TRACE_EVENT(pspat_arb_round,
 	TP_PROTO(unsigned int taken, unsigned int moved, unsigned int active),
 	TP_ARGS(taken, moved, active),
