@@ -68,21 +68,26 @@ has_backports() {
 		/etc/apt/sources.list /etc/apt/sources.list.d/
 }
 
-ensure_backports() {
-	has_backports && return 1
+# add_source FILE TYPES SUITE WHAT: a deb822 entry on the bookworm URI.
+add_source() {
 	local uri
 	uri=$(bookworm_uri | head -n1)
-	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive bookworm-backports from"
-	log "adding bookworm-backports from the existing bookworm URI"
-	cat >"$bpo_file" <<-EOF
+	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive $4 from"
+	log "adding $4 from the existing bookworm URI"
+	cat >"$1" <<-EOF
 	# Added by sch_pspat scripts/deps.sh: same archive as the bookworm entry.
-	Types: deb
+	Types: $2
 	URIs: $uri
-	Suites: bookworm-backports
+	Suites: $3
 	Components: main
 	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 	EOF
-	return 0
+}
+
+# Each returns 0 when it added a source (apt needs an update then).
+ensure_backports() {
+	has_backports && return 1
+	add_source "$bpo_file" deb bookworm-backports bookworm-backports
 }
 
 has_deb_src() {
@@ -92,19 +97,7 @@ has_deb_src() {
 
 ensure_deb_src() {
 	has_deb_src && return 1
-	local uri
-	uri=$(bookworm_uri | head -n1)
-	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive deb-src from"
-	log "adding deb-src for bookworm from the existing bookworm URI"
-	cat >"$src_file" <<-EOF
-	# Added by sch_pspat scripts/deps.sh: sources from the bookworm archive.
-	Types: deb-src
-	URIs: $uri
-	Suites: bookworm
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-	EOF
-	return 0
+	add_source "$src_file" deb-src bookworm "deb-src for bookworm"
 }
 
 # The source of the iproute2 that is installed, for tc's plugin headers.
