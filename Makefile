@@ -12,6 +12,9 @@
 #   make test-user       userspace tests: plain, ThreadSanitizer, ASan+UBSan
 #   make check           everything: deps, builds, userspace tests, selftests
 #                        on both kernels in QEMU; ends with "N passed, N failed"
+#   make debug-kernel    build the KASAN/lockdep/kmemleak guest kernel (long;
+#                        cached; docs/debug-kernel.md); then KVER=debug works
+#   make check-debug     every selftest on the debug kernel + kmemleak scan
 #   make install         module (KVER=host: running kernel) into extra/, tc
 #                        plugin, bpftrace scripts (PREFIX, TC_LIB_DIR); root
 #   make uninstall       remove what install put there
@@ -44,7 +47,7 @@ KOUT  := $(KMOD_DIR)/$(KVER)
 KSRC  := Kbuild $(shell find kmod include -name '*.[ch]' -o -name Kbuild)
 
 .PHONY: all module modules-all deps user test-user check demo bench-iffq \
-	install uninstall dkms-install dkms-remove lint clean help tc-plugin
+	install uninstall dkms-install dkms-remove lint clean help debug-kernel check-debug tc-plugin
 
 all: module
 
@@ -81,6 +84,12 @@ test-user:
 
 check:
 	$(TOP)/scripts/check.sh
+
+debug-kernel:
+	$(TOP)/scripts/debug-kernel.sh
+
+check-debug:
+	$(TOP)/scripts/check-debug.sh
 
 # install builds for the running kernel unless KVER is given.
 IKVER = $(if $(filter command line,$(origin KVER)),$(KVER),host)
