@@ -79,7 +79,7 @@ fi
 
 for k in "${built[@]}"; do
 	step "selftests on kernel $k"
-	"$top/scripts/vm" --kernel "$k" --timeout "${PSPAT_CHECK_VM_TIMEOUT:-2700}" \
+	"$top/scripts/vm" --kernel "$k" --timeout "${PSPAT_CHECK_VM_TIMEOUT:-4200}" \
 		-- "$top/selftests/run.sh" 2>&1 | tee "$logs/selftests-$k.log"
 	rc=${PIPESTATUS[0]}
 	totals "kernel $k" "$logs/selftests-$k.log"

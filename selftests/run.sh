@@ -9,7 +9,8 @@
 # test the kernel log is scanned (lib.sh dmesg_scan); any WARN, BUG, Oops,
 # refcount, lockdep, KASAN... line fails that test. Ends with
 # "# Totals: pass:P fail:F skip:S" and exits non-zero when F > 0.
-# PSPAT_TEST_TIMEOUT (seconds, default 600) bounds each test.
+# PSPAT_TEST_TIMEOUT (seconds, default 600) bounds each test; a test that
+# needs longer says so in a line "# timeout: SECONDS" (the larger one wins).
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/lib.sh"
@@ -38,7 +39,10 @@ for t in "${tests[@]}"; do
 	name=${name#test_}
 	dmesg -C
 	start=$SECONDS
-	timeout -k 10 "${PSPAT_TEST_TIMEOUT:-600}" bash "$t" 2>&1 | sed -u 's/^/    /'
+	limit=${PSPAT_TEST_TIMEOUT:-600}
+	own=$(sed -n 's/^# timeout: \([0-9][0-9]*\).*$/\1/p' "$t" | head -n1)
+	[ -n "$own" ] && [ "$own" -gt "$limit" ] && limit=$own
+	timeout -k 10 "$limit" bash "$t" 2>&1 | sed -u 's/^/    /'
 	rc=${PIPESTATUS[0]}
 	took=$((SECONDS - start))
 	sleep 0.2	# let late kernel messages land

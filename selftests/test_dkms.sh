@@ -5,6 +5,7 @@
 # `tc qdisc add ... pspat` loads it (no insmod); traffic passes; and
 # `make dkms-remove` leaves no file behind. /usr/src and /var/lib/dkms are
 # tmpfs here (the guest's root is the host's, read-only).
+# timeout: 2400 (kbuild and depmod run in the emulated guest: minutes each)
 . "$(dirname "$0")/lib.sh"
 need_vm
 command -v dkms >/dev/null || skip_all "no dkms (make deps installs it)"

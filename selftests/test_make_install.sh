@@ -8,6 +8,7 @@
 # `make install` runs on the host (scripts/check.sh): kbuild alone takes
 # minutes in the emulated guest; here runs its install half,
 # scripts/install.sh, as `make install` calls it.
+# timeout: 1200 (depmod runs twice in the emulated guest: minutes each)
 . "$(dirname "$0")/lib.sh"
 need_vm
 pspat_loaded && skip_all "sch_pspat is already loaded"
