@@ -186,6 +186,12 @@ pspat_param() {
 	fi
 }
 
+# slab_objs: active objects of the kmalloc caches mailboxes come from
+# (kmalloc-8k with the default geometry), to see their memory come back.
+slab_objs() {
+	awk '/^kmalloc-(4k|8k) / { n += $2 } END { print n }' /proc/slabinfo
+}
+
 # pspat_stat SECTION KEY: a counter from /sys/kernel/debug/sch_pspat/stats
 # (SECTION: arbiter, dispatcher, mailboxes, or "qdisc dev DEV").
 pspat_stat() {

@@ -75,9 +75,6 @@ mkveth() {
 mkveth || skip_all "cannot set up the veth pair with pspat"
 ktap_plan 10
 
-slab_objs() {	# active objects of the kmalloc caches mailboxes come from
-	awk '/^kmalloc-(4k|8k) / { n += $2 } END { print n }' /proc/slabinfo
-}
 live0=$(pspat_stat mailboxes live)
 created0=$(pspat_stat mailboxes created)
 reclaimed0=$(pspat_stat mailboxes reclaimed)

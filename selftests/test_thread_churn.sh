@@ -12,9 +12,6 @@ silent_dst
 threads=${PSPAT_CHURN_THREADS:-10000}
 ktap_plan 7
 
-slab_objs() {	# active objects of the kmalloc caches mailboxes come from
-	awk '/^kmalloc-(4k|8k) / { n += $2 } END { print n }' /proc/slabinfo
-}
 live0=$(pspat_stat mailboxes live)
 created0=$(pspat_stat mailboxes created)
 reclaimed0=$(pspat_stat mailboxes reclaimed)
