@@ -71,6 +71,8 @@ if [ $force = 0 ] && [ $config_only = 0 ] && [ -f "$kdir/stamp" ] &&
    [ "$(cat "$kdir/stamp")" = "$stamp_want" ] && [ -f "$kdir/release" ] &&
    [ -f "$kdir/root/boot/vmlinuz-$(cat "$kdir/release")" ]; then
 	log "up to date: $(cat "$kdir/release") (source $srcver)"
+	# Trees installed before the source link existed (bpftrace needs it).
+	ln -sfn "$b/src/linux-source-6.1" "$kdir/root/lib/modules/$(cat "$kdir/release")/source"
 	exit 0
 fi
 start=$SECONDS
@@ -128,6 +130,8 @@ cp "$obj/.config" "$kdir/root/boot/config-$rel"
 cp "$obj/System.map" "$kdir/root/boot/System.map-$rel"
 rm -f "$kdir/root/lib/modules/$rel/build" "$kdir/root/lib/modules/$rel/source"
 ln -sfn "$obj" "$kdir/root/lib/modules/$rel/build"
+# bpftrace (no BTF here) parses the kernel headers from source + build.
+ln -sfn "$src" "$kdir/root/lib/modules/$rel/source"
 depmod -b "$kdir/root" "$rel"
 echo "$rel" >"$kdir/release"
 echo "$stamp_want" >"$kdir/stamp"
