@@ -141,8 +141,10 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 	if (err)
 		return err;
 	q->pcpu = alloc_percpu(struct pspat_sched_pcpu);
-	if (!q->pcpu || pspat_xmit_init(q))
+	if (!q->pcpu || pspat_xmit_init(q)) {
+		NL_SET_ERR_MSG(extack, "pspat: out of memory for the per-CPU counters or the held lists");
 		return -ENOMEM;
+	}
 	/* pfifo with no options uses the device's tx_queue_len as limit. */
 	q->child = qdisc_create_dflt(sch->dev_queue, &pfifo_qdisc_ops,
 				     TC_H_MAKE(sch->handle, PSPAT_CHILD_MINOR),
@@ -153,7 +155,10 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 	}
 	/* Like other default children (prio, tbf): `tc qdisc show invisible`. */
 	qdisc_hash_add(q->child, true);
-	return pspat_arb_attach(q);
+	err = pspat_arb_attach(q);
+	if (err)
+		NL_SET_ERR_MSG(extack, "pspat: cannot start the arbiter, the dispatcher or the CPU mailboxes");
+	return err;
 }
 
 /*
