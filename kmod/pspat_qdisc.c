@@ -142,7 +142,7 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 		return err;
 	q->pcpu = alloc_percpu(struct pspat_sched_pcpu);
 	if (!q->pcpu || pspat_xmit_init(q)) {
-		NL_SET_ERR_MSG(extack, "pspat: out of memory for the per-CPU counters or the held lists");
+		NL_SET_ERR_MSG(extack, "pspat: no memory for counters or held lists");
 		return -ENOMEM;
 	}
 	/* pfifo with no options uses the device's tx_queue_len as limit. */
@@ -157,7 +157,7 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 	qdisc_hash_add(q->child, true);
 	err = pspat_arb_attach(q);
 	if (err)
-		NL_SET_ERR_MSG(extack, "pspat: cannot start the arbiter, the dispatcher or the CPU mailboxes");
+		NL_SET_ERR_MSG(extack, "pspat: cannot start the arbiter or dispatcher");
 	return err;
 }
 

@@ -36,7 +36,10 @@ kfiles=$(cd "$top" && find kmod include -name '*.[ch]' ! -name '*_user.h' | sort
 cp_args=(--no-tree --strict --quiet --show-types
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,CAMELCASE)
 echo "== checkpatch --strict"
-(cd "$top" && "$checkpatch" "${cp_args[@]}" -f $(grep -v _test/ <<<"$kfiles")) || fail=1
+(cd "$top" && "$checkpatch" "${cp_args[@]}" -f $(grep -vE '_test/|_trace\.h$' <<<"$kfiles")) || fail=1
+# Tracepoint headers: TRACE_EVENT's layout, as in include/trace/events/.
+(cd "$top" && "$checkpatch" "${cp_args[@]}" \
+	--ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT -f $(grep '_trace\.h$' <<<"$kfiles")) || fail=1
 (cd "$top" && "$checkpatch" "${cp_args[@]}" \
 	--ignore MACRO_WITH_FLOW_CONTROL,MACRO_ARG_REUSE -f $(grep _test/ <<<"$kfiles")) || fail=1
 
@@ -49,9 +52,9 @@ if [ -n "$warn" ]; then
 fi
 
 echo "== clang-format"
-# Userspace C++ and its headers (not the kernel C: kmod/, iffq.h).
+# Userspace C++ and its headers (not the kernel C: kmod/, iffq.h, the uapi).
 cxx=$(cd "$top" && git ls-files '*.cpp' '*.hpp' '*.cc' '*.h' |
-	grep -vE '^(kmod/|include/pspat/iffq\.h$|tc-plugin/.*\.c$)' || true)
+	grep -vE '^(kmod/|include/pspat/(iffq|pspat_uapi)\.h$|tc-plugin/.*\.c$)' || true)
 for f in $cxx; do
 	if ! clang-format --dry-run --Werror --style=file "$top/$f" >/dev/null 2>&1; then
 		echo "clang-format: $f differs (clang-format -i --style=file $f)"
