@@ -290,6 +290,10 @@ qstat() {
 			'.[] | select(.handle == $h) | .[$f] // empty'
 }
 
+# qs NAME HANDLE JQ: JQ applied to that qdisc's counters after run NAME,
+# whose `tc -s -j qdisc show` the test saved in $tmp/NAME.tc.
+qs() { jq -r --arg h "$2" ".[] | select(.handle == \$h) | $3" "$tmp/$1.tc"; }
+
 # qkind NS DEV PARENT: the kind of the qdisc attached at PARENT ("root" or
 # a class id such as "1:1"). Plain text: iproute2 6.1 prints invalid JSON
 # for some qdiscs (tbf, fq).

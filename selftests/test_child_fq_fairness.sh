@@ -47,9 +47,6 @@ traffic() {
 	tc_json "$a" -s qdisc show dev va invisible >"$tmp/$1.tc"
 }
 
-# qs NAME HANDLE JQ: JQ applied to that qdisc's counters after run NAME.
-qs() { jq -r --arg h "$2" ".[] | select(.handle == \$h) | $3" "$tmp/$1.tc"; }
-
 # mbit NAME: each flow's wire Mbit/s ($wire bytes a packet), by source
 # port, then the seconds measured: the sink's intervals in which all four
 # flows received, less the first and last (partial) ones.

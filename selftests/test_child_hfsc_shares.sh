@@ -32,32 +32,7 @@ hfsc_setup() {
 	EOF
 }
 
-# traffic NAME: 4 flows x 1400 pps x 1000 B for 5 s to dports 9000-9003;
-# $tmp/NAME.{blast,sink,iv,tc}: reports, 500 ms intervals, qdisc counters.
-traffic() {
-	rm -f "$tmp/ready"
-	ip netns exec "$b" "$PSPAT_SINK" --ports 9000-9003 --idle 1 -d 40 \
-		--interval 500 --interval-file "$tmp/$1.iv" \
-		--ready-file "$tmp/ready" >"$tmp/$1.sink" &
-	ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.2 --dport 9000 \
-		--dport-per-thread -t 4 -r 1400 -d 5 -s 1000 --sndbuf 4000000 \
-		--wait-ready "$tmp/ready" >"$tmp/$1.blast"
-	wait $!
-	tc_json "$a" -s qdisc show dev va invisible >"$tmp/$1.tc"
-}
-
-# qs NAME HANDLE JQ: JQ applied to that qdisc's counters after run NAME.
-qs() { jq -r --arg h "$2" ".[] | select(.handle == \$h) | $3" "$tmp/$1.tc"; }
-
-# mbit NAME: wire Mbit/s ($wire bytes a packet) of dports 9000-9001, of
-# 9002-9003 and of both, and the seconds measured: the sink's intervals in
-# which all four flows received, less the first and last (partial) ones.
-mbit() {
-	jq -rs --argjson w "$wire" 'map(select(.flows | length == 4 and all(.packets > 0)))[1:-1] |
-		(map(.dt) | add) as $t | [.[].flows[]] | group_by(.dport >= 9002) |
-		map(map(.packets) | add * $w * 8 / $t / 1e6) | . + [add, $t] |
-		map(. * 100 | round / 100) | join(" ")' "$tmp/$1.iv"
-}
+. "$(dirname "$0")/lib_two_classes.sh"
 
 tc -n "$a" qdisc add dev va root handle 1: pspat
 hfsc_setup parent 1:1

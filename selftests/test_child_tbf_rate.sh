@@ -33,9 +33,6 @@ traffic() {
 	tc_json "$a" -s qdisc show dev va invisible >"$tmp/$1.tc"
 }
 
-# qs NAME HANDLE JQ: JQ applied to that qdisc's counters after run NAME.
-qs() { jq -r --arg h "$2" ".[] | select(.handle == \$h) | $3" "$tmp/$1.tc"; }
-
 # mbit NAME: wire Mbit/s ($wire bytes a packet) from the first to the last
 # packet received, less the initial 64k burst.
 mbit() {
