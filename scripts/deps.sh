@@ -219,5 +219,12 @@ if [ "$what" != --packages-only ]; then
 	fetch_kernel 6.1
 	fetch_kernel 6.12
 	fetch_iproute2
+	# The guest mounts its module tree over the host's /lib/modules (read
+	# only through 9p), so the mount point must exist. A container image
+	# may come without it.
+	if [ ! -d /lib/modules ]; then
+		log "creating /lib/modules (the guest's mount point for its modules)"
+		mkdir -p /lib/modules
+	fi
 fi
 log "done"

@@ -12,8 +12,6 @@ command -v bpftrace >/dev/null || skip_all "bpftrace is not installed (make deps
 pspat_load xmit_mode=dispatcher || skip_all "cannot load sch_pspat"
 bpftrace -l 'tracepoint:sch_pspat:*' 2>/dev/null | grep -q 'sch_pspat:pspat_enqueue$' ||
 	skip_all "bpftrace does not see the sch_pspat tracepoints (tracefs?)"
-bpftrace -l 'tracepoint:sched:sched_switch' 2>/dev/null | grep -q sched_switch ||
-	skip_all "bpftrace does not see tracepoint sched:sched_switch"
 # bpftrace parses the tracepoints' formats with the kernel headers it finds
 # through /lib/modules/REL/{build,source}. Debian splits them into -amd64
 # and -common; in the guest, "source" can point to the host's /usr/src,
