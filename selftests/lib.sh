@@ -337,6 +337,10 @@ need_tools() {
 		skip_all "pspat-blast/pspat-sink not built (make user)"
 }
 
+# PSPAT_FAILNTH: pspat-failnth (built only with libmnl-dev; not part of
+# need_tools: the test that uses it checks for it and copies it to $tmp).
+PSPAT_FAILNTH=$PSPAT_USER_BIN/tools/pspat-failnth
+
 # tools_to_tmp: run the tools from $tmp (make_tmp first): the tree is
 # uncached 9p in the guest, where every exec from it costs up to a second.
 tools_to_tmp() {

@@ -13,11 +13,11 @@
 #     everything pspat sent arrives. Without injection, mailboxes are
 #     created again.
 # (b) `tc qdisc add ... pspat` with its Nth allocation failed, for every N
-#     (/proc/thread-self/fail-nth, failnth_qdisc.c) until one succeeds
-#     without reaching N: each failed add returns an error and leaves no
-#     qdisc (the next add would get EEXIST), the module is then idle (no
-#     qdisc, no arbiter), traffic still passes through a new pspat qdisc,
-#     kmemleak finds nothing of sch_pspat, and the module unloads.
+#     (/proc/thread-self/fail-nth, tools/pspat-failnth.cpp) until one
+#     succeeds without reaching N: each failed add returns an error and
+#     leaves no qdisc (the next add would get EEXIST), the module is then
+#     idle (no qdisc, no arbiter), traffic still passes through a new pspat
+#     qdisc, kmemleak finds nothing of sch_pspat, and the module unloads.
 # The kernel log is scanned for WARN/KASAN/lockdep... by run.sh as usual.
 . "$(dirname "$0")/../lib.sh"
 need_vm
@@ -26,10 +26,11 @@ fi_dir=/sys/kernel/debug
 	[ -e /proc/self/fail-nth ] ||
 	skip_all "needs a kernel with FAILSLAB, FAIL_PAGE_ALLOC and FAULT_INJECTION_DEBUG_FS (--kernel debug)"
 need_tools
+[ -x "$PSPAT_FAILNTH" ] ||
+	skip_all "pspat-failnth not built (make user; needs libmnl-dev)"
 make_tmp
-cc -O2 -Wall -o "$tmp/failnth_qdisc" "$SELFTESTS_DIR/debug/failnth_qdisc.c" ||
-	skip_all "cannot build failnth_qdisc (no C compiler?)"
 tools_to_tmp
+cp "$PSPAT_FAILNTH" "$tmp/" && PSPAT_FAILNTH=$tmp/pspat-failnth
 pspat_load || skip_all "cannot load sch_pspat"
 ktap_plan 15
 
@@ -112,7 +113,7 @@ echo N >"$fi_dir/fail_page_alloc/ignore-gfp-highmem"
 fi_set times -1
 maxn=${PSPAT_FAILNTH_MAX:-2000}
 rc=0
-ip netns exec "$a" "$tmp/failnth_qdisc" va 1 "$maxn" >"$tmp/sweep" || rc=$?
+ip netns exec "$a" "$PSPAT_FAILNTH" va 1 "$maxn" >"$tmp/sweep" || rc=$?
 fi_off
 echo Y >"$fi_dir/fail_page_alloc/ignore-gfp-highmem"
 total=$(wc -l <"$tmp/sweep")
