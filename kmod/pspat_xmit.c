@@ -18,7 +18,9 @@
  * held_limit packets are held, the arbiter dequeues nothing more from
  * the child, so the backlog stays in the child (no drops, no busy loop).
  * When the driver wakes the txq, the core reschedules the root qdisc, whose
- * dequeue hook kicks the arbiter, which sends the held packets first.
+ * dequeue hook kicks the arbiter, which sends the held packets first; if
+ * the core found the seqlock taken by us, we see its MISSED bit when we
+ * release it and kick the arbiter ourselves, as qdisc_run_end() would.
  *
  * A packet leaves the backlog when the driver takes its last segment: then
  * it counts as sent (bytes, GSO segments). If validation drops it or the
@@ -317,5 +319,17 @@ unsigned int pspat_xmit(struct pspat_sched *q, struct sk_buff *skbs)
 	}
 out:
 	spin_unlock(&sch->seqlock);
+	/*
+	 * As qdisc_run_end(): whoever found the seqlock taken meanwhile (a
+	 * driver waking a txq, a child's watchdog, both via net_tx_action())
+	 * set MISSED and left, counting on us. Our dequeue hook would only
+	 * kick the arbiter: do that. Full barrier: the unlock is a release,
+	 * and the MISSED read must not pass it (store-load, as in the core).
+	 */
+	smp_mb();
+	if (unlikely(test_bit(__QDISC_STATE_MISSED, &sch->state))) {
+		clear_bit(__QDISC_STATE_MISSED, &sch->state);
+		pspat_arb_kick();
+	}
 	return sent;
 }
