@@ -175,6 +175,7 @@ struct pspat_sched {
 	struct list_head	arb_node ____cacheline_aligned_in_smp;
 	struct sk_buff		*inq_head;	/* taken from mailboxes this round */
 	struct sk_buff		*inq_tail;
+	unsigned int		inq_n;		/* how many */
 	struct sk_buff		*stash;		/* dequeued, dispatcher queue full */
 	u64			taken;		/* mailbox packets accounted for */
 	u64			to_disp;	/* pushed to the dispatcher */

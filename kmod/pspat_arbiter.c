@@ -11,9 +11,11 @@
  *     sorting them per qdisc; a mailbox found empty leaves the list
  *     (pspat_mb_unlist(), see pspat_client.c for the protocol);
  *  3. per qdisc, under its root lock: enqueues the drained packets into the
- *     child and dequeues up to its batch (tc option, else arb_batch) from
- *     it, then hands them to the transmit stage (pspat_xmit.c) itself or
- *     to the dispatcher, as its xmit mode says.
+ *     child and dequeues from it, a chunk of its batch (tc option, else
+ *     arb_batch) at a time, up to its batch or as many as it enqueued
+ *     if more (so the child only grows when it throttles or the device
+ *     pushes back), then hands them to the transmit stage
+ *     (pspat_xmit.c) itself or to the dispatcher, as its xmit mode says.
  *
  * The arbiter mutex stands for the consumer role of every mailbox: the
  * arbiter holds it during a round, and teardown takes it to change what
@@ -141,21 +143,23 @@ static void pspat_arb_take(struct sk_buff *skb)
 	else
 		q->inq_head = skb;
 	q->inq_tail = skb;
+	q->inq_n++;
 	WRITE_ONCE(q->taken, q->taken + 1);
 }
 
-/* Root lock held: the packets taken this round go into the child. */
-static void pspat_arb_enqueue(struct pspat_sched *q, u16 gen,
+/* Root lock held: up to @max of the packets taken this round go into the child. */
+static void pspat_arb_enqueue(struct pspat_sched *q, u16 gen, unsigned int max,
 			      struct sk_buff **to_free)
 {
 	struct Qdisc *sch = q->sch;
-	struct sk_buff *skb, *next;
+	struct sk_buff *skb;
 
-	for (skb = q->inq_head; skb; skb = next) {
+	for (; max && (skb = q->inq_head); max--) {
 		unsigned int len = qdisc_pkt_len(skb);
 		int ret;
 
-		next = skb->next;
+		q->inq_head = skb->next;
+		q->inq_n--;
 		skb->next = NULL;
 		if (unlikely(pspat_cb(skb)->gen != gen)) {
 			pspat_stale_drop(q, skb);	/* queued before a reset */
@@ -175,8 +179,8 @@ static void pspat_arb_enqueue(struct pspat_sched *q, u16 gen,
 			qdisc_qstats_cpu_drop(sch);
 		}
 	}
-	q->inq_head = NULL;
-	q->inq_tail = NULL;
+	if (!q->inq_head)
+		q->inq_tail = NULL;
 }
 
 /* Root lock held: move up to @budget packets out of the child. */
@@ -225,12 +229,18 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 	bool disp = pspat_q_dispatcher(q);
 	struct sk_buff *tx = NULL, **tx_tail = &tx, *to_free = NULL;
 	struct Qdisc *sch = q->sch;
+	unsigned int chunk = READ_ONCE(q->batch) ?: batch;
+	unsigned int budget, n = 0, want = 0, got = 0;
 	unsigned long moved = 0;
-	unsigned int n = 0;
 	bool blocked, pushed = false;
 	u16 gen;
 
-	batch = READ_ONCE(q->batch) ?: batch;
+	/*
+	 * At least as many out as came in this round: with several mailboxes
+	 * feeding one child, a fixed budget would let the child grow (and
+	 * drop at its limit) for no reason but the arbiter's own imbalance.
+	 */
+	budget = max(chunk, q->inq_n);
 
 	/* Packets held by a stopped txq go first, once it runs again. */
 	if (READ_ONCE(q->nheld))
@@ -246,23 +256,32 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 
 	spin_lock(qdisc_lock(sch));
 	gen = q->gen;
-	pspat_arb_enqueue(q, gen, &to_free);
 	if (q->stash && pspat_cb(q->stash)->gen != gen) {
 		pspat_stale_drop(q, q->stash);
 		q->stash = NULL;
 	}
-	if (!blocked) {
-		if (!disp && q->stash) {	/* older than the child's */
-			*tx_tail = q->stash;
-			tx_tail = &q->stash->next;
-			q->stash = NULL;
-		}
-		n = pspat_arb_dequeue(q, gen, batch, disp, &tx_tail, &pushed);
+	if (!blocked && !disp && q->stash) {	/* older than the child's */
+		*tx_tail = q->stash;
+		tx_tail = &q->stash->next;
+		q->stash = NULL;
 	}
+	/*
+	 * In chunks, enqueue then dequeue, as long as the child gives what
+	 * is asked: a child with a small limit (sfq: 127 packets) then sees
+	 * one chunk at a time, not the whole round at once.
+	 */
+	do {
+		pspat_arb_enqueue(q, gen, chunk, &to_free);
+		if (blocked || n >= budget || want > got)
+			continue;
+		want = min(chunk, budget - n);
+		got = pspat_arb_dequeue(q, gen, want, disp, &tx_tail, &pushed);
+		n += got;
+	} while (q->inq_head);
 	pspat_fold_stats(sch);
 	q->child_qlen = qdisc_qlen_sum(q->child);
-	q->throttled = !blocked && n < batch && q->child_qlen &&
-		       !(disp && q->stash);
+	/* The child had packets and gave fewer than asked: it waits. */
+	q->throttled = want > got && q->child_qlen && !(disp && q->stash);
 	spin_unlock(qdisc_lock(sch));
 
 	if (unlikely(to_free))
