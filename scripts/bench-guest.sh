@@ -12,7 +12,7 @@
 #
 # Environment: PSPAT_BENCH_QUICK=1 (short windows, fewer configurations),
 # PSPAT_BENCH_SECS (measurement window, default 3; quick 1.5),
-# PSPAT_BENCH_PARTS (default "cost throughput latency idle"),
+# PSPAT_BENCH_PARTS (default "cost throughput tuning latency idle"),
 # PSPAT_BENCH_REPS (throughput repetitions, default 1; the report takes
 # the median), PSPAT_BENCH_LAT_PPS (per-flow load of the latency runs, default 2000).
 # Inside a window nothing is forked: counters are read with shell builtins.
@@ -30,6 +30,8 @@
 #               paced pspat-blast flows load the veth.
 #   cost        one pktgen sender pinned to CPU 0, the arbiter (and the
 #               dispatcher) pinned to CPU 1: ns per packet of each thread.
+#   tuning      1 sender, HFSC and pfifo: stock against pspat with larger
+#               mailboxes, longer idle polling, a pinned arbiter.
 #   idle        arbiter/dispatcher CPU over 5 s without traffic after load.
 set -u
 . "$(dirname "$0")/../selftests/lib.sh"
@@ -218,7 +220,7 @@ qsetup() {
 	pspat_*)
 		local f
 		IFS=_ read -r -a f <<<"$c"
-		pspat_fresh "${f[2]}" "${f[3]:-}" || return 1
+		pspat_fresh "${f[2]}" "${f[@]:3}" || return 1
 		echo "qdisc add dev $DEV root handle 1: pspat"
 		child "${f[1]}" 10 1:1 ;;
 	*) child "$c" 1 ;;
@@ -226,15 +228,25 @@ qsetup() {
 	"${TC[@]}" -batch "$tmp/tc.batch" || { log "setup of $c failed"; qclear; return 1; }
 }
 
-# pspat_fresh MODE [mbN]: reload the module (mailboxes are per task and
-# outlive a qdisc: a fresh module gives every run new ones of the size
-# asked) with xmit_mode MODE, N mailbox entries, pinning from PIN_ARGS.
+# pspat_fresh MODE [VARIANT...]: reload the module (mailboxes are per task
+# and outlive a qdisc: a fresh module gives every run new ones of the size
+# asked) with xmit_mode MODE, pinning from PIN_ARGS, and per VARIANT:
+#   mbNk     mailbox_entries=N*1024 (default 512)
+#   pollN    idle_poll_us=N (default 50)
+#   pin1     arbiter_cpu=1 dispatcher_cpu=1 (the senders start on CPU 0)
 pspat_fresh() {
-	local mb=()
-	local n=${2#mb}
-	[ -n "${2:-}" ] && mb=(mailbox_entries=$((${n%k} * 1024)))
+	local mode=$1 v args=()
+	shift
+	for v in "$@"; do
+		case "$v" in
+		mb*k) v=${v#mb}; args+=(mailbox_entries=$((${v%k} * 1024))) ;;
+		poll*) args+=(idle_poll_us=${v#poll}) ;;
+		pin1) args+=(arbiter_cpu=1 dispatcher_cpu=1) ;;
+		*) log "unknown variant '$v'"; return 1 ;;
+		esac
+	done
 	wait_for 30 pspat_unload_now || return 1
-	insmod "$PSPAT_KO" xmit_mode="$1" "${mb[@]}" ${PIN_ARGS:-}
+	insmod "$PSPAT_KO" xmit_mode="$mode" "${args[@]}" ${PIN_ARGS:-}
 }
 pspat_unload_now() { ! pspat_loaded || rmmod sch_pspat 2>/dev/null; }
 
@@ -242,7 +254,7 @@ qclear() { "${TC[@]}" qdisc del dev "$DEV" root 2>/dev/null || true; }
 
 # Each stock scheduler is followed by its pspat runs, so that compared runs
 # are close in time (the host's load drifts).
-# pspat_CHILD_MODE[_mbNk]: mbNk = N*1024-entry mailboxes (default 512).
+# pspat_CHILD_MODE[_VARIANT...]: see pspat_fresh.
 configs=(noqueue pfifo_fast mq_fq
 	pfifo pspat_pfifo_arbiter pspat_pfifo_dispatcher pspat_pfifo_arbiter_mb8k
 	hfsc pspat_hfsc_arbiter pspat_hfsc_dispatcher pspat_hfsc_arbiter_mb8k
@@ -252,11 +264,19 @@ latency=(noqueue pfifo hfsc drr fq mq_fq pspat_pfifo_arbiter pspat_hfsc_arbiter
 	pspat_hfsc_dispatcher pspat_drr_arbiter pspat_fq_arbiter pspat_hfsc_arbiter_mb8k)
 costs=(noqueue pfifo hfsc pspat_pfifo_arbiter pspat_pfifo_dispatcher
 	pspat_hfsc_arbiter pspat_hfsc_dispatcher pspat_pfifo_arbiter_mb8k)
+# One sender: which module parameter closes the gap to stock (the goal of
+# >= 0.9x), each variant next to its stock run.
+tuning=(hfsc pspat_hfsc_arbiter pspat_hfsc_arbiter_mb8k pspat_hfsc_arbiter_poll1000
+	pspat_hfsc_arbiter_pin1 pspat_hfsc_arbiter_mb8k_poll1000
+	pspat_hfsc_arbiter_mb8k_poll1000_pin1
+	pfifo pspat_pfifo_arbiter pspat_pfifo_arbiter_mb8k pspat_pfifo_arbiter_poll1000
+	pspat_pfifo_arbiter_mb8k_poll1000_pin1)
 if [ "$quick" = 1 ]; then
 	configs=(noqueue pfifo pspat_pfifo_arbiter hfsc pspat_hfsc_arbiter
 		pspat_hfsc_dispatcher pspat_hfsc_arbiter_mb8k)
 	latency=(noqueue hfsc pspat_hfsc_arbiter)
 	costs=(noqueue pfifo pspat_pfifo_arbiter pspat_pfifo_dispatcher)
+	tuning=(hfsc pspat_hfsc_arbiter pspat_hfsc_arbiter_mb8k_poll1000)
 fi
 reps=${PSPAT_BENCH_REPS:-1}
 
@@ -373,9 +393,9 @@ started() {
 	return 1
 }
 
-# blast_run CONFIG THREADS: unpaced senders, measured once they run.
+# blast_run CONFIG THREADS [KIND]: unpaced senders, measured once they run.
 blast_run() {
-	local cfg=$1 n=$2 bp
+	local cfg=$1 n=$2 kind=${3:-throughput} bp
 	DEV=va TC=(tc -n "$a")
 	qsetup "$cfg" || return
 	COUNT_PID=$pb COUNT_DEV=vb COUNT_DIR=rx
@@ -392,7 +412,7 @@ blast_run() {
 	fi
 	kill -TERM "$bp"
 	wait "$bp"
-	emit throughput "$cfg" "$n" blast "$(jq -c '{sent: .total.sent, enobufs: .total.enobufs}' \
+	emit "$kind" "$cfg" "$n" blast "$(jq -c '{sent: .total.sent, enobufs: .total.enobufs}' \
 		"$tmp/blast.json" | sed 's/^{//; s/}$//')"
 	qclear
 }
@@ -456,7 +476,7 @@ idle_run() {
 start=$SECONDS
 log "kernel $(uname -r), $ncpu vCPUs, window ${secs}s, quick=$quick"
 
-parts=" ${PSPAT_BENCH_PARTS:-cost throughput latency idle} "
+parts=" ${PSPAT_BENCH_PARTS:-cost throughput tuning latency idle} "
 if [[ $parts == *" cost "* ]]; then
 	for cfg in "${costs[@]}"; do cost_run "$cfg"; done
 fi
@@ -468,6 +488,12 @@ if [[ $parts == *" throughput "* ]]; then
 		for n in 1 2 4; do
 			for cfg in "${configs[@]}"; do blast_run "$cfg" "$n"; done
 		done
+	done
+fi
+if [[ $parts == *" tuning "* ]]; then
+	for ((rep = 1; rep <= reps; rep++)); do
+		for cfg in "${tuning[@]}"; do pktgen_run tuning "$cfg" 1 0; done
+		for cfg in "${tuning[@]}"; do blast_run "$cfg" 1 tuning; done
 	done
 fi
 if [[ $parts == *" latency "* ]]; then

@@ -123,10 +123,21 @@ def sub(a; b): if a != null and b != null then a - b | r3 else null end;
 	 pspat_hfsc: ([$n * 1000 / ([$s - $x + $c, 1] | max), 1000 / $a] | min | r3)} ]}
  end) as $model |
 ([$runs[] | select(.kind == "idle")]) as $idle |
+# 1 sender, each pspat variant against the stock run of the same part.
+[ $runs[] | select(.kind == "tuning" and (.config | startswith("pspat_"))) |
+  (.config | split("_")) as $p |
+  . as $r |
+  ([$runs[] | select(.kind == "tuning" and .driver == $r.driver and .config == $p[1]) | .pps][0]) as $st |
+  {driver, scheduler: $p[1], mode: $p[2],
+   variant: (if ($p | length) > 3 then $p[3:] | join("+") else "defaults" end),
+   stock_pps: $st, pps, ratio: ratio(.pps; $st), arb_share,
+   refused_share: (if .driver == "pktgen" then .refused_share else null end),
+   enobufs, arb_sleeps_per_s: (if .window_s > 0 then .arb_sleeps / .window_s | round else null end)} ] as $tuning |
 def best1(drv): [$ratios[] | select(.driver == drv and .threads == 1) | {scheduler, ratio_arbiter, ratio_dispatcher}];
 {
   meta: ($host[0] + $guest[0] + {guest_seconds: $gsecs}),
   ratios: $ratios,
+  tuning: $tuning,
   cost: $cost,
   model: $model,
   idle: $idle,
@@ -181,6 +192,15 @@ def ok(m): if m then "met" else "**missed**" end;
 "| driver | senders | config | pps | CPU ns/pkt (all CPUs) | arbiter CPU | dispatcher CPU | refused at enqueue |",
 "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
 (.runs[] | select(.kind == "throughput") | "| \(.driver) | \(.threads) | \(.config) | \(k(.pps)) | \(f(.cpu_ns_per_pkt | if . then round else null end)) | \(pc(.arb_share)) | \(pc(.disp_share)) | \(if .driver == "pktgen" then pc(.refused_share) else f(.enobufs) end) |"),
+"",
+"## One sender: module parameters against the gap (each next to its stock run)",
+"",
+"mb8k: mailbox_entries=8192 (default 512); poll1000: idle_poll_us=1000 (default 50);",
+"pin1: arbiter on CPU 1, the sender on CPU 0.",
+"",
+"| driver | scheduler | variant | stock | pspat | ratio | arbiter CPU | refused at enqueue | arbiter sleeps/s |",
+"| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+(.tuning[] | "| \(.driver) | \(.scheduler) | \(.variant) | \(k(.stock_pps)) | \(k(.pps)) | **\(f(.ratio))** | \(pc(.arb_share)) | \(if .driver == "pktgen" then pc(.refused_share) else f(.enobufs) end) | \(f(.arb_sleeps_per_s)) |"),
 "",
 "## Per-packet costs (one pktgen sender on CPU 0, arbiter and dispatcher pinned to CPU 1)",
 "",
