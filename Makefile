@@ -43,6 +43,8 @@ else
 KDIR  ?= $(firstword $(wildcard $(B)/kernels/$(KVER)/root/lib/modules/*/build))
 endif
 KMOD_DIR ?= $(B)/kmod
+# Kernel builds are W=1 by default; check.sh fails on any warning.
+W     ?= 1
 KOUT  := $(KMOD_DIR)/$(KVER)
 KSRC  := Kbuild $(shell find kmod include -name '*.[ch]' -o -name Kbuild)
 

@@ -56,8 +56,13 @@ for k in "${kernels[@]}"; do
 	if make -C "$top" --no-print-directory KVER="$k" module >"$logs/build-$k.log" 2>&1 &&
 	   make -C "$top" --no-print-directory KVER="$k" KMOD_DIR="$top/build/kmod-install" \
 		PSPAT_TEST_MODULES=n module >>"$logs/build-$k.log" 2>&1; then
-		echo "# built sch_pspat.ko for $k"
+		echo "# built sch_pspat.ko for $k (W=1)"
 		built+=("$k")
+		# A warning fails the build step, the tests still run.
+		if grep -E 'warning:' "$logs/build-$k.log" | sed 's/^/# /' | grep .; then
+			echo "# build for $k has warnings"
+			failed_step "warnings $k"
+		fi
 	else
 		tail -n 30 "$logs/build-$k.log" | sed 's/^/# /'
 		echo "# build for $k FAILED"
