@@ -218,6 +218,7 @@ struct pspat_arb_stats {
 	u64	wakeups;		/* woken by a client or a kick */
 	u64	throttle_sleeps;	/* slept with a throttled child */
 	u64	gc_runs;
+	u64	busy_ns;	/* in rounds that moved packets, BH off */
 };
 
 int pspat_arb_attach(struct pspat_sched *q);
@@ -262,6 +263,7 @@ struct pspat_disp_stats {
 	u64	batches;
 	u64	packets;
 	u64	sleeps;
+	u64	busy_ns;	/* in batches that sent packets, BH off */
 };
 
 int pspat_disp_start(void);

@@ -24,6 +24,7 @@
  */
 #include <linux/kthread.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include "pspat.h"
 #include "pspat_trace.h"
@@ -108,6 +109,7 @@ static int pspat_disp_thread(void *unused)
 	while (!kthread_should_stop()) {
 		unsigned int n;
 		int want = READ_ONCE(pspat_dispatcher_cpu);
+		u64 t0;
 
 		if (pspat_disp.applied_cpu != want) {
 			set_cpus_allowed_ptr(current, want >= 0 && cpu_online(want) ?
@@ -116,7 +118,10 @@ static int pspat_disp_thread(void *unused)
 		}
 		xchg(&pspat_disp.kicked, 0);
 		local_bh_disable();
+		t0 = ktime_get_ns();	/* busy_ns: as the arbiter's */
 		n = pspat_disp_batch();
+		if (n)
+			pspat_disp.stats.busy_ns += ktime_get_ns() - t0;
 		local_bh_enable();
 		if (n) {
 			trace_pspat_dispatch_batch(n);
