@@ -110,7 +110,7 @@ kpid() {
 # arbstat: sets ARB_PACKETS, ARB_SLEEPS, DISP_PACKETS from debugfs.
 arbstat() {
 	local w i
-	ARB_PACKETS=0 ARB_SLEEPS=0 DISP_PACKETS=0
+	ARB_PACKETS=0 ARB_SLEEPS=0 DISP_PACKETS=0 ARB_BUSY=0 DISP_BUSY=0
 	[ -r /sys/kernel/debug/sch_pspat/stats ] || return 0
 	while read -r -a w; do
 		case "${w[0]:-}" in
@@ -119,11 +119,15 @@ arbstat() {
 				case "${w[i]}" in
 				packets) ARB_PACKETS=${w[i + 1]} ;;
 				sleeps) ARB_SLEEPS=${w[i + 1]} ;;
+				busy_ns) ARB_BUSY=${w[i + 1]} ;;
 				esac
 			done ;;
 		dispatcher:)
 			for ((i = 1; i < ${#w[@]} - 1; i++)); do
-				[ "${w[i]}" = packets ] && DISP_PACKETS=${w[i + 1]}
+				case "${w[i]}" in
+				packets) DISP_PACKETS=${w[i + 1]} ;;
+				busy_ns) DISP_BUSY=${w[i + 1]} ;;
+				esac
 			done ;;
 		esac
 	done </sys/kernel/debug/sch_pspat/stats
@@ -284,7 +288,7 @@ reps=${PSPAT_BENCH_REPS:-1}
 
 # sample: one set of counters into the array named $1:
 #   t_us busy_jiffies delivered arb_ns disp_ns senders_ns attempts
-#   arb_packets arb_sleeps disp_packets
+#   arb_packets arb_sleeps disp_packets arb_busy_ns disp_busy_ns
 # COUNT_PID/COUNT_DEV/COUNT_DIR: the delivered-packets counter; SENDERS:
 # pids whose run time is the senders'; ARB/SND: kthread pids.
 sample() {
@@ -297,7 +301,8 @@ sample() {
 	rt "$SND"; d=$R
 	for pid in $SENDERS; do rt "$pid"; x=$((x + R)); done
 	attempts; arbstat
-	S=("$t" "$b" "$p" "$a" "$d" "$x" "$R" "$ARB_PACKETS" "$ARB_SLEEPS" "$DISP_PACKETS")
+	S=("$t" "$b" "$p" "$a" "$d" "$x" "$R" "$ARB_PACKETS" "$ARB_SLEEPS" "$DISP_PACKETS" \
+		"$ARB_BUSY" "$DISP_BUSY")
 }
 
 # window: sample, sleep $secs, sample: W0 and W1.
@@ -403,7 +408,7 @@ blast_run() {
 		--dport-per-thread -t "$n" --pin -d 60 >"$tmp/blast.json" &
 	bp=$!
 	SENDERS="" PGDEVS=""
-	W0=(0 0 0 0 0 0 0 0 0 0) W1=(0 0 0 0 0 0 0 0 0 0)
+	W0=(0 0 0 0 0 0 0 0 0 0 0 0) W1=(0 0 0 0 0 0 0 0 0 0 0 0)
 	if started; then
 		local t
 		for t in /proc/"$bp"/task/*; do SENDERS+=" ${t##*/}"; done

@@ -53,7 +53,9 @@ def derive:
 	 arb_packets: d(7), arb_sleeps: d(8),
 	 arb_ns_per_pkt: per(d(3); d(7)),
 	 arb_ns_per_pkt_no_poll: per(d(3) - d(8) * $poll * 1000; d(7)),
+	 arb_busy_ns_per_pkt: (if (.w1 | length) > 10 then per(d(10); d(7)) else null end),
 	 disp_ns_per_pkt: per(d(4); d(9)),
+	 disp_busy_ns_per_pkt: (if (.w1 | length) > 11 then per(d(11); d(9)) else null end),
 	 sent, enobufs};
 def median_run: sort_by(.pps // 0) | .[(length - 1) / 2 | floor] +
 	{reps: length, pps_all: map(.pps)};
@@ -82,6 +84,10 @@ def cost(c): [$runs[] | select(.kind == "cost" and .config == c)][0];
   pa: cost("pspat_pfifo_arbiter"), pd: cost("pspat_pfifo_dispatcher"),
   ha: cost("pspat_hfsc_arbiter"), hd: cost("pspat_hfsc_dispatcher") } as $c |
 def sub(a; b): if a != null and b != null then a - b | r3 else null end;
+# Cost per packet of a kthread: its time in rounds (batches) that moved
+# packets (debugfs busy_ns), else its run time less an idle-poll bound.
+def busy(x): x.arb_busy_ns_per_pkt // x.arb_ns_per_pkt_no_poll;
+def dbusy(x): x.disp_busy_ns_per_pkt // x.disp_ns_per_pkt;
 {
   sender_ns_noqueue: $c.nq.sender_ns_per_attempt,
   sender_ns_pfifo: $c.pf.sender_ns_per_attempt,
@@ -90,15 +96,15 @@ def sub(a; b): if a != null and b != null then a - b | r3 else null end;
   stock_qdisc_ns_hfsc: sub($c.hf.sender_ns_per_attempt; $c.nq.sender_ns_per_attempt),
   pspat_sender_ns: $c.pa.sender_ns_per_attempt,
   pspat_refused_share: $c.pa.refused_share,
-  arbiter_ns_pfifo: $c.pa.arb_ns_per_pkt,
-  arbiter_ns_pfifo_no_poll: $c.pa.arb_ns_per_pkt_no_poll,
+  arbiter_run_ns_pfifo: $c.pa.arb_ns_per_pkt,
   arbiter_share_pfifo: $c.pa.arb_share,
-  arbiter_capacity_pps_pfifo: (if $c.pa.arb_ns_per_pkt_no_poll then 1e9 / $c.pa.arb_ns_per_pkt_no_poll | round else null end),
-  arbiter_ns_pfifo_schedule_only: $c.pd.arb_ns_per_pkt_no_poll,
-  dispatcher_ns_pfifo: $c.pd.disp_ns_per_pkt,
-  arbiter_ns_hfsc: $c.ha.arb_ns_per_pkt_no_poll,
-  arbiter_ns_hfsc_schedule_only: $c.hd.arb_ns_per_pkt_no_poll,
-  xmit_ns_estimate: sub($c.pa.arb_ns_per_pkt_no_poll; $c.pd.arb_ns_per_pkt_no_poll)
+  arbiter_ns_pfifo: busy($c.pa),
+  arbiter_capacity_pps_pfifo: (if busy($c.pa) then 1e9 / busy($c.pa) | round else null end),
+  arbiter_ns_pfifo_schedule_only: busy($c.pd),
+  dispatcher_ns_pfifo: dbusy($c.pd),
+  arbiter_ns_hfsc: busy($c.ha),
+  arbiter_ns_hfsc_schedule_only: busy($c.hd),
+  xmit_ns_estimate: sub(busy($c.pa); busy($c.pd))
 } as $cost |
 ($cost | .client_enqueue_ns_estimate =
   (if .pspat_sender_ns != null and .sender_ns_noqueue != null and .xmit_ns_estimate != null
@@ -106,7 +112,7 @@ def sub(a; b): if a != null and b != null then a - b | r3 else null end;
    else null end)) as $cost |
 # Scaling model (docs/performance.md): costs scaled to the hardware of the paper
 # by K = our arbiter ns/packet / 36 ns; h = lock hand-off between cores.
-($cost | (.arbiter_ns_pfifo_no_poll // null) as $a0 |
+($cost | (.arbiter_ns_pfifo // null) as $a0 |
  if $a0 == null or .sender_ns_noqueue == null or .xmit_ns_estimate == null
     or .client_enqueue_ns_estimate == null or .stock_qdisc_ns_hfsc == null then null else
  ($a0 / 36) as $k | $hoff as $h |
