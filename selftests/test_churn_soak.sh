@@ -117,9 +117,11 @@ rmcg() {
 	rmdir "$cg"
 }
 
-# Freezing is shared by the main loop and flap_loop: one at a time. (The
-# rest of the churn goes on during the checks: a change of the qdisc under
-# a check only makes it wait until two dumps in a row agree.)
+# Freezing is shared by the main loop and flap_loop: one at a time; the
+# lock also keeps the checks away from a veth being re-created (no root:
+# a slow guest takes seconds to set one up). The rest of the churn goes on
+# during the checks: a change of the qdisc under a check only makes it
+# wait until two dumps in a row agree.
 lock() { exec {lockfd}>"$tmp/lock" && flock "$lockfd"; }
 unlock() { exec {lockfd}>&-; }
 
@@ -220,13 +222,18 @@ mode_loop() {
 # traffic, vb down/up, veth deleted frozen right after checking the
 # qdisc's final counters, then re-created.
 flap_loop() {
-	local step=0 va=0 vb=0 live=0 frozen=0 fail=0
+	local step=0 va=0 vb=0 live=0 frozen=0 fail=0 r
 	while [ ! -e "$tmp/stop" ] || [ $step -lt 4 ]; do
 		nap 1
 		case $((step++ % 4)) in
 		0) ip -n "$a" link set va down && nap 0.2 &&
 			ip -n "$a" link set va up && neighbours && va=$((va + 1)) ;;
-		1) rmveth && mkveth && live=$((live + 1)) ;;
+		1) # Under the lock only so that no check runs while va has
+		   # no pspat root yet; the senders keep sending throughout.
+		   lock
+		   rmveth && mkveth && live=$((live + 1)); r=$?
+		   unlock
+		   [ $r = 0 ] ;;
 		2) ip -n "$b" link set vb down && nap 0.2 &&
 			ip -n "$b" link set vb up && vb=$((vb + 1)) ;;
 		3) lock
@@ -235,8 +242,9 @@ flap_loop() {
 			rmveth
 		   fi
 		   thaw
+		   mkveth && frozen=$((frozen + 1)); r=$?
 		   unlock
-		   mkveth && frozen=$((frozen + 1)) ;;
+		   [ $r = 0 ] ;;
 		esac 2>/dev/null || fail=$((fail + 1))
 	done
 	echo "va_flaps $va vb_flaps $vb recreated_live $live recreated_frozen $frozen failed $fail" >"$tmp/flap.count"
