@@ -303,6 +303,35 @@ qstat() {
 # whose `tc -s -j qdisc show` the test saved in $tmp/NAME.tc.
 qs() { jq -r --arg h "$2" ".[] | select(.handle == \$h) | $3" "$tmp/$1.tc"; }
 
+# child_counts NAME: after run NAME of a child_* test, set sent, enobufs
+# and errors (summed over the pspat-blast reports $tmp/NAME.blast*), uniq
+# and sdrops (pspat-sink's $tmp/NAME.sink), drops and wire (bytes a
+# packet) of the pspat root 1: ($tmp/NAME.tc).
+child_counts() {
+	read -r sent enobufs errors < <(jq -rs 'map(.total) |
+		"\(map(.sent) | add) \(map(.enobufs) | add) \(map(.errors) | add)"' "$tmp/$1".blast*)
+	read -r uniq sdrops < <(jq -r '"\([.flows[].unique] | add) \(.socket_drops)"' "$tmp/$1.sink")
+	drops=$(qs "$1" 1: .drops)
+	wire=$(qs "$1" 1: '.bytes / .packets')
+}
+
+# child_accounting NAME CHILD: the exact counts of a child_* run, after
+# child_counts NAME (6 KTAP results): no send errors, 1042-byte packets on
+# the wire, pspat's backlog empty, every packet blast sent was received,
+# dropped by the receiving socket or dropped after pspat's enqueue, those
+# drops are the child's (handle CHILD; ENOBUFS are pspat's mailbox-full
+# drops), and pspat sent what reached the sink.
+child_accounting() {
+	check_eq "no send errors" "$errors" 0
+	check_eq "wire length is 1000 + 8 + 20 + 14 bytes" "$wire" 1042
+	check_eq "pspat backlog is empty at the end" "$(qs "$1" 1: '"\(.qlen)/\(.backlog)"')" 0/0
+	check_eq "blast sent == sink unique + socket drops + pspat drops after enqueue" \
+		"$sent" $((uniq + sdrops + drops - enobufs))
+	check_eq "child's drops == pspat drops - ENOBUFS (mailbox full)" \
+		"$(qs "$1" "$2" .drops)" $((drops - enobufs))
+	check_eq "pspat sent == sink unique + socket drops" "$(qs "$1" 1: .packets)" $((uniq + sdrops))
+}
+
 # qkind NS DEV PARENT: the kind of the qdisc attached at PARENT ("root" or
 # a class id such as "1:1"). Plain text: iproute2 6.1 prints invalid JSON
 # for some qdiscs (tbf, fq).

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Changing module parameters under traffic, for the *_switch_load
+# selftests (sourced after lib.sh, with sch_pspat loaded): four
+# pspat-blast threads at 2500 pps each through pspat on a veth, 16 changes
+# 200 ms apart, then exact counts (6 KTAP results).
+
+# switch_load CHANGE ORDER: runs `CHANGE N` for N = 0..15 under traffic.
+# ORDER "strict" fails on reordering; "count" only reports it (a change of
+# the transmitting CPU reorders at veth, whose receive backlog is per CPU).
+switch_load() {
+	local change=$1 order=$2 blast sink switches sent
+	pspat_veth
+	make_tmp
+	ktap_plan 6
+
+	bg sink ip netns exec "$b" "$PSPAT_SINK" --port 9000 --idle 3 \
+		--ready-file "$tmp/ready" >"$tmp/sink.json"
+	wait_for 10 test -e "$tmp/ready"
+	ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.2 --dport 9000 -t 4 \
+		-r 2500 -d 0 >"$tmp/blast.json" &
+	blast=$!
+	wait_for 30 sh -c "[ \$(tc -n $a -s -j qdisc show dev va | jq '.[0].packets') -gt 1000 ]"
+	for ((switches = 0; switches < 16; switches++)); do
+		sleep 0.2
+		"$change" $switches
+	done
+	kill -INT $blast
+	wait $blast
+	wait "$sink"
+	sent=$(jq .total.sent "$tmp/blast.json")
+	ktap_info "$switches changes; sent $sent; dispatcher packets $(pspat_stat dispatcher packets)"
+	check "blast ran through all the changes" test "$sent" -gt 1000
+	check "both modes carried traffic" test "$(pspat_stat dispatcher packets)" -gt 0
+	check_eq "sent == received + socket drops + pspat drops" \
+		"$(jq '.unique + .socket_drops' "$tmp/sink.json")" \
+		$((sent - $(qstat "$a" va 1: drops)))
+	check_eq "pspat dropped nothing" "$(qstat "$a" va 1: drops)" 0
+	if [ "$order" = strict ]; then
+		check_eq "no reordering, no duplicates" \
+			"$(jq '.reordered + .duplicated' "$tmp/sink.json")" 0
+	else
+		ktap_info "reordered at the receiver: $(jq .reordered "$tmp/sink.json")"
+		check_eq "no duplicates" "$(jq '.duplicated' "$tmp/sink.json")" 0
+	fi
+	check_eq "nothing left in pspat" "$(qstat "$a" va 1: qlen)" 0
+	ktap_finish
+}
