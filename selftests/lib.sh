@@ -303,6 +303,20 @@ qstat() {
 # whose `tc -s -j qdisc show` the test saved in $tmp/NAME.tc.
 qs() { jq -r --arg h "$2" ".[] | select(.handle == \$h) | $3" "$tmp/$1.tc"; }
 
+# sink_and_blast THREADS PPS: pspat-sink on port 9000 in $b ($tmp/sink.json,
+# pid in $sink) and THREADS pspat-blast senders of PPS each from $a until
+# killed ($tmp/blast.json, pid in $blast); returns once pspat on va has
+# passed 1000 packets.
+sink_and_blast() {
+	bg sink ip netns exec "$b" "$PSPAT_SINK" --port 9000 --idle 3 \
+		--ready-file "$tmp/ready" >"$tmp/sink.json"
+	wait_for 10 test -e "$tmp/ready"
+	ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.2 --dport 9000 -t "$1" \
+		-r "$2" -d 0 >"$tmp/blast.json" &
+	blast=$!
+	wait_for 30 sh -c "[ \$(tc -n $a -s -j qdisc show dev va | jq '.[0].packets') -gt 1000 ]"
+}
+
 # child_counts NAME: after run NAME of a child_* test, set sent, enobufs
 # and errors (summed over the pspat-blast reports $tmp/NAME.blast*), uniq
 # and sdrops (pspat-sink's $tmp/NAME.sink), drops and wire (bytes a

@@ -10,18 +10,12 @@
 # ORDER "strict" fails on reordering; "count" only reports it (a change of
 # the transmitting CPU reorders at veth, whose receive backlog is per CPU).
 switch_load() {
-	local change=$1 order=$2 blast sink switches sent
+	local change=$1 order=$2 switches sent
 	pspat_veth
 	make_tmp
 	ktap_plan 6
 
-	bg sink ip netns exec "$b" "$PSPAT_SINK" --port 9000 --idle 3 \
-		--ready-file "$tmp/ready" >"$tmp/sink.json"
-	wait_for 10 test -e "$tmp/ready"
-	ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.2 --dport 9000 -t 4 \
-		-r 2500 -d 0 >"$tmp/blast.json" &
-	blast=$!
-	wait_for 30 sh -c "[ \$(tc -n $a -s -j qdisc show dev va | jq '.[0].packets') -gt 1000 ]"
+	sink_and_blast 4 2500
 	for ((switches = 0; switches < 16; switches++)); do
 		sleep 0.2
 		"$change" $switches

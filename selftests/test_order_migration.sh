@@ -16,13 +16,7 @@ backlogs() {	# packets each CPU's backlog took (veth receives there)
 	while read -r p rest; do printf '%d ' $((16#$p)); done </proc/net/softnet_stat
 }
 ktap_info "softnet processed per CPU before: $(backlogs)"
-bg sink ip netns exec "$b" "$PSPAT_SINK" --port 9000 --idle 3 \
-	--ready-file "$tmp/ready" >"$tmp/sink.json"
-wait_for 10 test -e "$tmp/ready"
-ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.2 --dport 9000 -t 3 \
-	-r 2000 -d 0 >"$tmp/blast.json" &
-blast=$!
-wait_for 30 sh -c "[ \$(tc -n $a -s -j qdisc show dev va | jq '.[0].packets') -gt 1000 ]"
+sink_and_blast 3 2000
 for ((moves = 0; moves < 6; moves++)); do
 	for t in /proc/$blast/task/*; do
 		taskset -p -c $((moves % 2)) "${t##*/}" >/dev/null 2>&1
