@@ -21,6 +21,7 @@ start=$SECONDS
 
 declare -A P F S
 order=()
+crashed=()
 
 # totals NAME LOGFILE: take the last "# Totals: pass:P fail:F skip:S".
 totals() {
@@ -92,9 +93,22 @@ for k in "${built[@]}"; do
 		echo "# the VM run on $k ended with status $rc"
 		F[kernel $k]=1
 	fi
+	[ "$rc" = 125 ] && crashed+=("$k")
 done
 
+# crash_excerpt LOG: the test that was running and the head of the oops,
+# so that the end of the output (all a CI page may show) says what died.
+crash_excerpt() {
+	grep -a -E '^# [a-z0-9_]+: starts at uptime' "$1" | tail -n1
+	grep -a -n -E '(BUG:|Oops|general protection|invalid opcode|int3|RIP:|Call Trace|Kernel panic|^\[ *[0-9.]+\] +(\? )?[a-z_0-9.]+\+0x)' "$1" |
+		head -n 40 | cut -c1-160
+}
+
 step "summary"
+for k in "${crashed[@]}"; do
+	echo "# the guest on $k crashed; from $logs/selftests-$k.log:"
+	crash_excerpt "$logs/selftests-$k.log" | sed 's/^/#   /'
+done
 tp=0 tf=0 ts=0
 for name in "${order[@]}"; do
 	printf '# %-14s pass:%s fail:%s skip:%s\n' "$name" "${P[$name]}" "${F[$name]}" "${S[$name]}"

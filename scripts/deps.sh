@@ -4,9 +4,15 @@
 # Install what building and testing sch_pspat needs on Debian 12 (run as root).
 # Idempotent: a second run installs and downloads nothing.
 #
-#  1. Debian packages (compiler, qemu, iproute2, test and benchmark libraries).
-#  2. bookworm-backports as an apt source, its URI taken from the existing
+#  1. bookworm-backports as an apt source, its URI taken from the existing
 #     bookworm entry under /etc/apt (no host name is written anywhere).
+#  2. Debian packages (compiler, iproute2, test and benchmark libraries), and
+#     QEMU from bookworm-backports: bookworm's QEMU 7.2 has a multi-threaded
+#     TCG bug (fixed in 8.1, "accel/tcg: Always lock pages before
+#     translation") that lets a vCPU run stale code while the other one
+#     patches the kernel text (static keys, tracepoints, kprobes): the guest
+#     oopses at random, now and then. scripts/vm warns on a QEMU older
+#     than 8.1.
 #  3. Two guest kernels under build/kernels/<series>/root: the unsigned image,
 #     its modules (depmod'ed) and the matching headers, unpacked, not installed.
 #     Versions come from apt (linux-image-amd64 in bookworm and in
@@ -26,7 +32,7 @@ src_file=/etc/apt/sources.list.d/pspat-bookworm-src.sources
 packages=(
 	# kernel module build and the VM runner
 	build-essential gcc-12 make kmod cpio xz-utils busybox-static
-	qemu-system-x86 libelf1 libssl3 dwarves rsync
+	libelf1 libssl3 dwarves rsync
 	# programs the guest borrows from the host through the 9p root
 	iproute2 iputils-ping iperf3 bpftrace jq procps ethtool util-linux
 	# userspace C++20: unit tests, benchmarks, tools
@@ -149,6 +155,25 @@ install_packages() {
 		--no-install-recommends $missing >/dev/null
 }
 
+# QEMU >= 8.1 (see the top): bookworm-backports has it.
+qemu_min=1:8.1
+install_qemu() {
+	local have
+	have=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
+	if [ -n "$have" ] && dpkg --compare-versions "$have" ge "$qemu_min" &&
+	   dpkg-query -W -f='${db:Status-Status}' qemu-system-x86 | grep -qx installed; then
+		log "qemu-system-x86 $have present"
+		return
+	fi
+	apt_update
+	log "installing qemu-system-x86 from bookworm-backports${have:+ (replaces $have)}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		-t bookworm-backports qemu-system-x86 >/dev/null
+	have=$(dpkg-query -W -f='${Version}' qemu-system-x86)
+	dpkg --compare-versions "$have" ge "$qemu_min" ||
+		die "bookworm-backports gave qemu-system-x86 $have, older than $qemu_min"
+}
+
 # kernel_release SERIES -> e.g. 6.1.0-56-amd64 or 6.12.95+deb12-amd64
 kernel_release() {
 	local series=$1 var rel args=()
@@ -208,14 +233,14 @@ all|--packages-only|--kernels-only) ;;
 *) die "usage: $0 [--packages-only|--kernels-only]" ;;
 esac
 
+if ensure_backports; then
+	apt_updated=0
+fi
 if [ "$what" != --kernels-only ]; then
 	install_packages
+	install_qemu
 fi
 if [ "$what" != --packages-only ]; then
-	if ensure_backports; then
-		apt_updated=0
-		apt_update
-	fi
 	fetch_kernel 6.1
 	fetch_kernel 6.12
 	fetch_iproute2

@@ -38,6 +38,8 @@ for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	name=${name#test_}
 	dmesg -C
+	# Kernel log time, to match a guest crash on the console to its test.
+	echo "# $name: starts at uptime $(cut -d' ' -f1 /proc/uptime) s"
 	start=$SECONDS
 	limit=${PSPAT_TEST_TIMEOUT:-600}
 	own=$(sed -n 's/^# timeout: \([0-9][0-9]*\).*$/\1/p' "$t" | head -n1)
