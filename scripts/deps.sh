@@ -129,11 +129,15 @@ fetch_iproute2() {
 	echo "$ver" >"$dir/version"
 }
 
+# installed PKG: dpkg has PKG installed (not just its config files).
+installed() {
+	dpkg-query -W -f='${db:Status-Status}\n' "$1" 2>/dev/null | grep -qx installed
+}
+
 missing_packages() {
 	local p
 	for p in "${packages[@]}"; do
-		dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null |
-			grep -qx installed || echo "$p"
+		installed "$p" || echo "$p"
 	done
 }
 
@@ -160,8 +164,7 @@ qemu_min=1:8.1
 install_qemu() {
 	local have
 	have=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
-	if [ -n "$have" ] && dpkg --compare-versions "$have" ge "$qemu_min" &&
-	   dpkg-query -W -f='${db:Status-Status}' qemu-system-x86 | grep -qx installed; then
+	if installed qemu-system-x86 && dpkg --compare-versions "$have" ge "$qemu_min"; then
 		log "qemu-system-x86 $have present"
 		return
 	fi

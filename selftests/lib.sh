@@ -303,6 +303,9 @@ qstat() {
 # whose `tc -s -j qdisc show` the test saved in $tmp/NAME.tc.
 qs() { jq -r --arg h "$2" ".[] | select(.handle == \$h) | $3" "$tmp/$1.tc"; }
 
+# pspat_passed N: pspat (root 1: of va in $a) has sent more than N packets.
+pspat_passed() { [ "$(qstat "$a" va 1: packets)" -gt "$1" ]; }
+
 # sink_and_blast THREADS PPS: pspat-sink on port 9000 in $b ($tmp/sink.json,
 # pid in $sink) and THREADS pspat-blast senders of PPS each from $a until
 # killed ($tmp/blast.json, pid in $blast); returns once pspat on va has
@@ -314,7 +317,7 @@ sink_and_blast() {
 	ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.2 --dport 9000 -t "$1" \
 		-r "$2" -d 0 >"$tmp/blast.json" &
 	blast=$!
-	wait_for 30 sh -c "[ \$(tc -n $a -s -j qdisc show dev va | jq '.[0].packets') -gt 1000 ]"
+	wait_for 30 pspat_passed 1000
 }
 
 # child_counts NAME: after run NAME of a child_* test, set sent, enobufs

@@ -22,12 +22,11 @@ setup() {	# a fresh veth pair with pspat on va, mode $1
 	pspat_param xmit_mode "$1"
 	tc -n "$a" qdisc add dev va root handle 1: pspat
 }
-flowing() { [ "$(qstat "$a" va 1: packets)" -gt 1000 ]; }
 blast_bg() {	# until killed; returns once packets flow through pspat
 	ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.2 --dport 9 -t 3 \
 		-d 0 >/dev/null 2>&1 &
 	blast=$!
-	wait_for 30 flowing || ktap_info "traffic did not start"
+	wait_for 30 pspat_passed 1000 || ktap_info "traffic did not start"
 }
 stop_blast() { kill -TERM $blast; wait $blast 2>/dev/null; }
 skb0=$(skbs)
