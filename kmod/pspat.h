@@ -14,6 +14,11 @@
  *                     per-CPU cache and an RCU hash keyed by task; one per
  *                     CPU for softirq (forwarded) traffic; reclaimed after
  *                     their thread exits.
+ *  pspat_order.c      per-flow order across mailboxes: a TCP socket sends
+ *                     from its threads and from softirq, so its packets
+ *                     land in several mailboxes; a packet that follows its
+ *                     socket's previous one into another mailbox carries a
+ *                     fence the arbiter honours.
  *  pspat_arbiter.c    the "pspat-arb" kthread: drains the per-CPU lists and
  *                     the mailboxes in bounded batches, runs the child qdisc
  *                     (enqueue + dequeue under the root lock, which only it
@@ -74,15 +79,29 @@ extern unsigned int pspat_max_mailboxes;
  * While an skb is in a mailbox, the dispatcher queue or the held list, it
  * carries its qdisc and the qdisc's reset generation in the private part of
  * the qdisc cb. The child qdisc may overwrite it; the arbiter writes it
- * again when it dequeues the skb from the child. Once validated, the last
- * segment of each packet carries what to account when the driver takes it.
+ * again when it dequeues the skb from the child. The rest depends on where
+ * the packet is:
+ *  - in a mailbox: its fence (pspat_order.c), fence_id 0 for none;
+ *  - taken by the arbiter, until the child has it: the mailbox it came
+ *    from, which learns of a drop by the child (pspat_client.c);
+ *  - validated: the last segment of each packet carries what to account
+ *    when the driver takes it.
  */
 struct pspat_skb_cb {
 	struct pspat_sched	*q;
+	union {
+		struct {
+			u32	fence_id;	/* a mailbox's id, or 0 */
+			u32	fence_seq;	/* low bits of its position */
+		};
+		struct pspat_mailbox *mb;
+		struct {
+			u32	acct_len;	/* bytes of the packet, or 0 */
+			u16	acct_segs;	/* GSO segments of the packet */
+		};
+	};
 	u16			gen;		/* low bits of q->gen */
-	u16			acct_segs;	/* GSO segments of the packet */
-	u32			acct_len;	/* bytes of the packet, or 0 */
-};
+} __packed;	/* 18 bytes: the cb has 20; each field naturally aligned */
 
 static inline struct pspat_skb_cb *pspat_cb(struct sk_buff *skb)
 {
@@ -97,6 +116,12 @@ struct pspat_mailbox {
 	struct iffq		*fifo;
 	u64			drops;		/* pushes refused: full */
 	struct llist_node	cpu_node;	/* on a CPU list while listed */
+	u32			id;		/* pspat_mb_ids; read-only */
+	/*
+	 * Set by the arbiter when the child dropped a packet of this mailbox,
+	 * cleared by the producer, whose next enqueue says NET_XMIT_CN.
+	 */
+	int			congested;
 
 	/*
 	 * 1 while the mailbox is on a CPU list or on the arbiter's active
@@ -107,6 +132,7 @@ struct pspat_mailbox {
 
 	/* Arbiter. */
 	struct list_head	active;		/* on arb->active */
+	bool			fenced;		/* head waits for another mailbox */
 
 	/* Registry (pspat_reg_lock) and reclaim. */
 	struct hlist_node	hnode;		/* pspat_mb_hash, by task */
@@ -125,6 +151,7 @@ int pspat_mb_start(void);
 void pspat_mb_quiesce(void);
 void pspat_mb_stop(void);
 struct pspat_mailbox *pspat_mb_get(void);
+struct pspat_mailbox *pspat_mb_by_id(u32 id);
 void pspat_mb_gc(void);
 bool pspat_mb_gc_pending(void);
 
@@ -139,6 +166,34 @@ struct pspat_mb_stats {
 };
 
 extern struct pspat_mb_stats pspat_mb_stats;
+
+/* ---- per-flow order (pspat_order.c) ------------------------------------ */
+
+struct pspat_flow;
+
+int pspat_order_init(void);
+void pspat_order_exit(void);
+void pspat_order_stop(void);
+struct pspat_flow *pspat_flow_get(struct sk_buff *skb);
+void pspat_fence_set(struct pspat_skb_cb *cb, struct pspat_flow *f,
+		     struct pspat_mailbox *mb);
+void pspat_flow_pushed(struct pspat_flow *f, struct pspat_mailbox *mb);
+bool pspat_fence_passed(const struct pspat_skb_cb *cb);
+void pspat_order_gc(void);
+bool pspat_order_gc_pending(void);
+
+/* Counters of the ordering layer, for debugfs. */
+struct pspat_order_stats {
+	u64	flows_live;
+	u64	flows_created;
+	u64	flows_reclaimed;
+	u64	untracked;	/* TCP packets sent without a flow entry */
+	u64	fences;		/* packets that followed their flow elsewhere */
+	u64	fence_waits;	/* times the arbiter found a fence closed */
+};
+
+void pspat_order_snapshot(struct pspat_order_stats *s);
+void pspat_order_count_wait(void);
 
 /* ---- one pspat qdisc (pspat_qdisc.c) ------------------------------------ */
 

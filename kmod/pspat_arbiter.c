@@ -9,7 +9,11 @@
  *     llists, in link order) onto its private active list;
  *  2. drains every active mailbox by up to arb_batch packets, round-robin,
  *     sorting them per qdisc; a mailbox found empty leaves the list
- *     (pspat_mb_unlist(), see pspat_client.c for the protocol);
+ *     (pspat_mb_unlist(), see pspat_client.c for the protocol); a mailbox
+ *     whose head packet has a fence that is not passed yet (its flow's
+ *     older packets are still in another mailbox, pspat_order.c) stops
+ *     there and is served again, in this round once others moved, or in
+ *     the next;
  *  3. per qdisc, under its root lock: enqueues the drained packets into the
  *     child and dequeues from it, a chunk of its batch (tc option, else
  *     arb_batch) at a time, up to its batch or as many as it enqueued
@@ -52,6 +56,7 @@ struct pspat_arb {
 	unsigned int		nr_active;
 	bool			throttled;	/* a child waits for its timer */
 	unsigned long		gc_next;	/* jiffies */
+	unsigned long		flow_gc_next;	/* jiffies */
 	struct pspat_arb_stats	stats;
 };
 
@@ -127,8 +132,8 @@ static void pspat_stale_drop(struct pspat_sched *q, struct sk_buff *skb)
 	kfree_skb_reason(skb, SKB_DROP_REASON_QDISC_DROP);
 }
 
-/* A packet taken from a mailbox: queue it for its qdisc, or free it. */
-static void pspat_arb_take(struct sk_buff *skb)
+/* A packet taken from mailbox @mb: queue it for its qdisc, or free it. */
+static void pspat_arb_take(struct sk_buff *skb, struct pspat_mailbox *mb)
 {
 	struct pspat_sched *q = pspat_cb(skb)->q;
 
@@ -139,6 +144,7 @@ static void pspat_arb_take(struct sk_buff *skb)
 		return;
 	}
 	skb->next = NULL;
+	pspat_cb(skb)->mb = mb;		/* the fence is passed: see pspat.h */
 	if (q->inq_tail)
 		q->inq_tail->next = skb;
 	else
@@ -157,6 +163,7 @@ static void pspat_arb_enqueue(struct pspat_sched *q, u16 gen, unsigned int max,
 
 	for (; max && (skb = q->inq_head); max--) {
 		unsigned int len = qdisc_pkt_len(skb);
+		struct pspat_mailbox *mb = pspat_cb(skb)->mb;
 		int ret;
 
 		q->inq_head = skb->next;
@@ -175,6 +182,9 @@ static void pspat_arb_enqueue(struct pspat_sched *q, u16 gen, unsigned int max,
 			 * latter (see pspat_fold_stats()).
 			 */
 			q->child_drops++;
+			/* Its sender's next enqueue says NET_XMIT_CN. */
+			if (!READ_ONCE(mb->congested))
+				WRITE_ONCE(mb->congested, 1);
 			this_cpu_sub(sch->cpu_qstats->backlog, len);
 			qdisc_qstats_cpu_qlen_dec(sch);
 			qdisc_qstats_cpu_drop(sch);
@@ -295,12 +305,56 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 	return moved + n;
 }
 
+/* Extra passes over fenced mailboxes in a round, at most. */
+#define PSPAT_ARB_FENCE_PASSES	4
+
+/*
+ * Drain the active mailboxes (only those a fence stopped, if @fenced_only)
+ * by up to @batch packets each; add what was taken to *@moved. Return the
+ * number of mailboxes that stopped at a fence.
+ */
+static unsigned int pspat_arb_drain(struct pspat_arb *arb, unsigned int batch,
+				    bool fenced_only, unsigned long *moved)
+{
+	struct pspat_mailbox *mb, *tmp;
+	unsigned int fenced = 0;
+
+	list_for_each_entry_safe(mb, tmp, &arb->active, active) {
+		unsigned int n = 0;
+		struct sk_buff *skb;
+
+		if (fenced_only && !mb->fenced)
+			continue;
+		mb->fenced = false;
+		while (n < batch && (skb = iffq_peek(mb->fifo))) {
+			if (unlikely(pspat_cb(skb)->fence_id) &&
+			    !pspat_fence_passed(pspat_cb(skb))) {
+				mb->fenced = true;
+				pspat_order_count_wait();
+				break;
+			}
+			iffq_extract(mb->fifo);
+			pspat_arb_take(skb, mb);
+			n++;
+		}
+		iffq_clear(mb->fifo);
+		if (n)
+			trace_pspat_mailbox_drain(mb, n, mb->cpu);
+		if (mb->fenced)
+			fenced++;
+		else if (n < batch)
+			pspat_mb_unlist(arb, mb);
+		*moved += n;
+	}
+	return fenced;
+}
+
 static unsigned long pspat_arb_round(struct pspat_arb *arb)
 {
 	unsigned int batch = READ_ONCE(pspat_arb_batch);
 	struct pspat_mailbox *mb, *tmp;
 	unsigned long moved = 0, taken;
-	unsigned int i, served;
+	unsigned int i, served, fenced;
 	struct pspat_sched *q;
 
 	/* 1. Newly linked mailboxes, starting from a different CPU each time. */
@@ -324,20 +378,15 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 
 	/* 2. Drain each active mailbox by up to @batch packets. */
 	served = arb->nr_active;
-	list_for_each_entry_safe(mb, tmp, &arb->active, active) {
-		unsigned int n = 0;
-		struct sk_buff *skb;
+	fenced = pspat_arb_drain(arb, batch, false, &moved);
+	/* Mailboxes a fence stopped: again, while the others make progress. */
+	for (i = 0; fenced && i < PSPAT_ARB_FENCE_PASSES; i++) {
+		unsigned long more = 0;
 
-		while (n < batch && (skb = iffq_extract(mb->fifo))) {
-			pspat_arb_take(skb);
-			n++;
-		}
-		iffq_clear(mb->fifo);
-		if (n)
-			trace_pspat_mailbox_drain(mb, n, mb->cpu);
-		if (n < batch)
-			pspat_mb_unlist(arb, mb);
-		moved += n;
+		fenced = pspat_arb_drain(arb, batch, true, &more);
+		if (!more)
+			break;
+		moved += more;
 	}
 	arb->stats.packets += moved;
 	taken = moved;
@@ -366,9 +415,12 @@ static void pspat_apply_cpu(int *applied, int want)
 
 static void pspat_arb_sleep(struct pspat_arb *arb)
 {
-	/* Waiting for an exiting thread to be dead: look again soon. */
+	/*
+	 * Waiting for an exiting thread to be dead: look again soon; flow
+	 * entries of closed sockets: at the next collection.
+	 */
 	long timeout = pspat_mb_gc_pending() ? msecs_to_jiffies(10) :
-					       MAX_SCHEDULE_TIMEOUT;
+		       pspat_order_gc_pending() ? HZ : MAX_SCHEDULE_TIMEOUT;
 
 	WRITE_ONCE(arb->sleeping, 1);
 	set_current_state(TASK_INTERRUPTIBLE);	/* full barrier */
@@ -415,6 +467,10 @@ static int pspat_arb_thread(void *unused)
 			pspat_mb_gc();
 			arb->stats.gc_runs++;
 			arb->gc_next = jiffies + HZ / 10;
+		}
+		if (time_after_eq(jiffies, arb->flow_gc_next)) {
+			pspat_order_gc();
+			arb->flow_gc_next = jiffies + HZ / 10;
 		}
 		mutex_unlock(&arb->lock);
 
@@ -482,6 +538,7 @@ static void pspat_arb_stop(void)
 	kthread_stop(t);
 	pspat_disp_stop();
 	INIT_LIST_HEAD(&pspat_arb.active);
+	pspat_order_stop();
 	pspat_mb_stop();
 }
 

@@ -12,6 +12,19 @@
  *  3. if the mailbox is not listed yet, link it into this CPU's list and
  *     wake the arbiter if it sleeps.
  *
+ * A packet of a TCP socket that follows the socket's previous packet into
+ * another mailbox carries a fence (pspat_order.c), so the socket's packets
+ * leave in the order it sent them.
+ *
+ * Local feedback: the child runs later, in the arbiter, so enqueue cannot
+ * say NET_XMIT_DROP for a packet the child will drop, as a stock root
+ * qdisc does. Instead the arbiter marks the mailbox the dropped packet
+ * came from, and the next enqueue from that mailbox says NET_XMIT_CN (the
+ * packet itself is queued): TCP then reduces its window (tcp_enter_cwr()),
+ * as for a stock qdisc's NET_XMIT_CN; UDP treats CN as success. The mark
+ * is a hint: written by the arbiter on a drop only, read by the producer
+ * with its first line.
+ *
  * Listing protocol (with pspat_arbiter.c:pspat_mb_unlist()). The producer
  * publishes the skb, then reads mb->listed; the arbiter clears listed,
  * then looks at the mailbox. A full barrier on both sides (store buffering)
@@ -30,9 +43,11 @@ int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	struct pspat_sched_pcpu *pc = this_cpu_ptr(q->pcpu);
 	struct pspat_skb_cb *cb = pspat_cb(skb);
 	struct pspat_mailbox *mb = pspat_mb_get();
+	struct pspat_flow *flow = pspat_flow_get(skb);
 
 	cb->q = q;
 	cb->gen = READ_ONCE(q->gen);
+	pspat_fence_set(cb, flow, mb);
 	/* Counted before the arbiter can see it, so no sum goes negative. */
 	qdisc_qstats_cpu_qlen_inc(sch);
 	qdisc_qstats_cpu_backlog_inc(sch, skb);
@@ -48,6 +63,9 @@ int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 		qdisc_qstats_cpu_qlen_dec(sch);
 		return qdisc_drop_cpu(skb, sch, to_free);
 	}
+	/* @skb may be gone from here on. */
+	if (flow)
+		pspat_flow_pushed(flow, mb);
 
 	/* Pairs with the barrier in pspat_mb_unlist(): see above. */
 	smp_mb();
@@ -55,6 +73,10 @@ int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 		/* Fully ordered: the arbiter's pre-sleep check sees the list. */
 		pspat_arb_cpu_list_add(mb);
 		pspat_arb_wake_if_sleeping();
+	}
+	if (unlikely(READ_ONCE(mb->congested))) {
+		WRITE_ONCE(mb->congested, 0);
+		return NET_XMIT_CN;
 	}
 	return NET_XMIT_SUCCESS;
 }

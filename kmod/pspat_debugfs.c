@@ -32,6 +32,7 @@ static int pspat_stats_show(struct seq_file *m, void *v)
 {
 	struct pspat_arb_stats a;
 	struct pspat_disp_stats d;
+	struct pspat_order_stats o;
 	unsigned int active, qdiscs;
 	bool arb_running, disp_running;
 
@@ -49,6 +50,10 @@ static int pspat_stats_show(struct seq_file *m, void *v)
 		   atomic64_read(&pspat_mb_stats.reclaimed),
 		   atomic64_read(&pspat_mb_stats.alloc_fail),
 		   atomic64_read(&pspat_mb_stats.limited));
+	pspat_order_snapshot(&o);
+	seq_printf(m, "order: flows_live %llu flows_created %llu flows_reclaimed %llu untracked %llu fences %llu fence_waits %llu\n",
+		   o.flows_live, o.flows_created, o.flows_reclaimed,
+		   o.untracked, o.fences, o.fence_waits);
 	pspat_arb_walk_qdiscs(pspat_show_qdisc, m);
 	return 0;
 }

@@ -18,6 +18,12 @@
  * keyed by task. The mailbox holds a reference on its task, so the task
  * pointer cannot be reused while a cache entry or the hash refers to it.
  *
+ * Ids: every mailbox has a 32-bit id, so that a fence (pspat_order.c) can
+ * name a mailbox that may be reclaimed before the fence is looked at. The
+ * id is erased before the mailbox is freed after RCU, so pspat_mb_by_id()
+ * from a BH-disabled (RCU) section returns NULL or a live mailbox; ids are
+ * handed out cyclically, so one is not reused for a long time.
+ *
  * Reclaim: a probe on the sched_process_exit tracepoint queues the exiting
  * task's mailbox and kicks the arbiter. The arbiter (pspat_mb_gc(), the
  * consumer, so nothing races with its reads) frees it once the task is
@@ -41,6 +47,8 @@ struct pspat_mb_cache {
 struct pspat_mb_stats pspat_mb_stats;
 
 static DEFINE_HASHTABLE(pspat_mb_hash, PSPAT_MB_HASH_BITS);
+static DEFINE_XARRAY_FLAGS(pspat_mb_ids, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
+static u32 pspat_mb_next_id;
 static DEFINE_SPINLOCK(pspat_reg_lock);		/* hash and pspat_mb_all */
 static LIST_HEAD(pspat_mb_all);
 static LLIST_HEAD(pspat_mb_exiting);		/* owner passed the exit probe */
@@ -66,7 +74,9 @@ static struct pspat_mailbox *pspat_mb_alloc(gfp_t gfp)
 	if (!mb)
 		return NULL;
 	mb->fifo = (struct iffq *)((char *)mb + hdr);
-	if (iffq_init(mb->fifo, entries, line)) {
+	if (iffq_init(mb->fifo, entries, line) ||
+	    xa_alloc_cyclic_bh(&pspat_mb_ids, &mb->id, mb, xa_limit_32b,
+			       &pspat_mb_next_id, gfp) < 0) {
 		kfree(mb);
 		return NULL;
 	}
@@ -74,6 +84,18 @@ static struct pspat_mailbox *pspat_mb_alloc(gfp_t gfp)
 	INIT_LIST_HEAD(&mb->all);
 	mb->cpu = -1;
 	return mb;
+}
+
+/* The mailbox goes: after this, no fence can find it (they are all passed). */
+static void pspat_mb_free_id(struct pspat_mailbox *mb)
+{
+	xa_erase_bh(&pspat_mb_ids, mb->id);
+}
+
+/* BH disabled (an RCU reader): NULL once the mailbox is being reclaimed. */
+struct pspat_mailbox *pspat_mb_by_id(u32 id)
+{
+	return id ? xa_load(&pspat_mb_ids, id) : NULL;
 }
 
 static void pspat_mb_free_rcu(struct rcu_head *rcu)
@@ -222,6 +244,7 @@ void pspat_mb_gc(void)
 			continue;	/* the arbiter still serves it */
 		list_del(&mb->dying);
 		pspat_mb_unpublish(mb);
+		pspat_mb_free_id(mb);
 		atomic_dec(&pspat_mb_stats.live);
 		atomic64_inc(&pspat_mb_stats.reclaimed);
 		call_rcu(&mb->rcu, pspat_mb_free_rcu);
@@ -237,10 +260,11 @@ static void pspat_mb_find_exit_tp(struct tracepoint *tp, void *priv)
 /* Start of the first pspat qdisc: CPU mailboxes and the exit probe. */
 int pspat_mb_start(void)
 {
+	struct pspat_mailbox *mb;
 	int cpu, err;
 
 	for_each_possible_cpu(cpu) {
-		struct pspat_mailbox *mb = pspat_mb_alloc(GFP_KERNEL);
+		mb = pspat_mb_alloc(GFP_KERNEL);
 
 		if (!mb) {
 			err = -ENOMEM;
@@ -259,7 +283,11 @@ int pspat_mb_start(void)
 	return 0;
 fail:
 	for_each_possible_cpu(cpu) {
-		kfree(per_cpu(pspat_cpu_mb, cpu));
+		mb = per_cpu(pspat_cpu_mb, cpu);
+		if (mb) {
+			pspat_mb_free_id(mb);
+			kfree(mb);
+		}
 		per_cpu(pspat_cpu_mb, cpu) = NULL;
 	}
 	return err;
@@ -295,6 +323,11 @@ void pspat_mb_stop(void)
 	list_for_each_entry(mb, &all, all)
 		hash_del_rcu(&mb->hnode);
 	spin_unlock_bh(&pspat_reg_lock);
+	list_for_each_entry(mb, &all, all)
+		pspat_mb_free_id(mb);
+	for_each_possible_cpu(cpu)
+		if (per_cpu(pspat_cpu_mb, cpu))
+			pspat_mb_free_id(per_cpu(pspat_cpu_mb, cpu));
 	for_each_possible_cpu(cpu) {
 		struct pspat_mb_cache *c = per_cpu_ptr(&pspat_mb_cache, cpu);
 

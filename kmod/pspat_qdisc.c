@@ -353,10 +353,19 @@ static int __init pspat_module_init(void)
 
 	if (err)
 		return err;
+	err = pspat_order_init();
+	if (err)
+		goto fail_mb;
 	pspat_debugfs_init();
 	err = register_qdisc(&pspat_qdisc_ops);
 	if (err)
-		pspat_debugfs_exit();
+		goto fail_debugfs;
+	return 0;
+fail_debugfs:
+	pspat_debugfs_exit();
+	pspat_order_exit();
+fail_mb:
+	pspat_mb_exit();
 	return err;
 }
 
@@ -365,6 +374,7 @@ static void __exit pspat_module_exit(void)
 {
 	unregister_qdisc(&pspat_qdisc_ops);
 	pspat_debugfs_exit();
+	pspat_order_exit();
 	pspat_mb_exit();
 }
 

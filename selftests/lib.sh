@@ -415,3 +415,60 @@ need_vm() {
 	# check, so the throwaway guest gets a deep backlog.
 	sysctl -qw net.core.netdev_max_backlog=100000
 }
+
+# --- TCP order -------------------------------------------------------------
+
+# tcp_controlled: remove what makes stock Linux reorder a TCP flow over the
+# veth pair of veth_ns (see README, "Order"): RPS steers the receive
+# processing of both ends to CPU 1 (the neighbours are already permanent).
+# And the sender sends no tail loss probes (tcp_early_retrans=0): a probe
+# is a retransmit that a timer sends when ACKs are late, which under TCG
+# depends on how the host schedules the guest, not on the qdisc; with
+# them off, a retransmit means a segment was lost or arrived out of order.
+tcp_controlled() {
+	ip netns exec "$a" sh -c 'echo 2 >/sys/class/net/va/queues/rx-0/rps_cpus' &&
+		ip netns exec "$b" sh -c 'echo 2 >/sys/class/net/vb/queues/rx-0/rps_cpus' &&
+		ip netns exec "$a" sysctl -qw net.ipv4.tcp_early_retrans=0
+}
+
+# nstat_get NS COUNTER: COUNTER's increase in NS since `nstat -n` there.
+# Each netns keeps its own history file (nstat's default is per user).
+nstat_get() {
+	NSTAT_HISTORY=$tmp/nstat.$1 ip netns exec "$1" nstat -sz "$2" |
+		awk -v c="$2" '$1 == c { print $2 }'
+}
+
+# nstat_reset NS: start counting in NS (nstat_get and nstat_show).
+nstat_reset() { NSTAT_HISTORY=$tmp/nstat.$1 ip netns exec "$1" nstat -n; }
+
+# nstat_show NS COUNTER...: "name value" pairs on one line.
+nstat_show() {
+	local ns=$1
+	shift
+	NSTAT_HISTORY=$tmp/nstat.$ns ip netns exec "$ns" nstat -sz "$@" |
+		awk 'NR > 1 && NF >= 2 { printf "%s %s ", $1, $2 }'
+}
+
+# tcp_run NAME CPU [IPERF3 ARGS...]: iperf3 from $a (pinned to CPU) to an
+# iperf3 server in $b for PSPAT_TCP_SECONDS (default 5) seconds, 4 flows
+# unless ARGS say otherwise; sets ofo (receiver's TcpExtTCPOFOQueue),
+# retrans (sender's TcpRetransSegs) and segs (sender's TcpOutSegs) of the
+# run; $tmp/NAME.iperf holds iperf3's JSON report.
+tcp_run() {
+	local name=$1 cpu=$2 srv
+	shift 2
+	ip netns exec "$b" iperf3 -s -1 -B 198.18.0.2 >/dev/null 2>&1 &
+	srv=$!
+	wait_for 10 sh -c "ip netns exec $b ss -Hltn | grep -q 198.18.0.2:5201"
+	nstat_reset "$a"
+	nstat_reset "$b"
+	timeout 60 ip netns exec "$a" taskset -c "$cpu" iperf3 -c 198.18.0.2 \
+		-t "${PSPAT_TCP_SECONDS:-5}" -P 4 -J "$@" >"$tmp/$name.iperf"
+	wait "$srv"
+	ofo=$(nstat_get "$b" TcpExtTCPOFOQueue)
+	retrans=$(nstat_get "$a" TcpRetransSegs)
+	segs=$(nstat_get "$a" TcpOutSegs)
+	ktap_info "$name: OFO $ofo, retransmitted $retrans of $segs segments," \
+		"$(jq -r '.end.sum_received.bits_per_second / 1e6 | floor' "$tmp/$name.iperf") Mbit/s;" \
+		"$(nstat_show "$a" TcpExtTCPTimeouts TcpExtTCPFastRetrans TcpExtTCPLossProbes)"
+}
