@@ -98,6 +98,8 @@ struct pspat_skb_cb {
 		struct {
 			u32	acct_len;	/* bytes of the packet, or 0 */
 			u16	acct_segs;	/* GSO segments of the packet */
+			u8	bucket;		/* see pspat_xmit.c */
+			u8	held;		/* counted in held->flows */
 		};
 	};
 	u16			gen;		/* low bits of q->gen */
@@ -202,14 +204,19 @@ struct pspat_sched_pcpu {
 	u64	mb_full;	/* dropped: mailbox full */
 };
 
+/* Flow buckets of the transmit stage (pspat_xmit.c). */
+#define PSPAT_HELD_BUCKETS	256
+
 /*
- * Packets waiting for a stopped txq, in order: @partial were validated and
- * accounted as sent when the driver refused them; @head.. were not yet.
+ * The transmit stage's state (pspat_xmit.c), under the qdisc's seqlock:
+ * the held list (packets not yet validated, in order), and per txq the
+ * validated segments its driver refused (@partial).
  */
 struct pspat_held {
-	struct sk_buff		*partial;
 	struct sk_buff		*head;
 	struct sk_buff		*tail;
+	struct sk_buff		**partial;		/* per txq */
+	u16			flows[PSPAT_HELD_BUCKETS]; /* packets held */
 };
 
 struct pspat_sched {
@@ -241,8 +248,8 @@ struct pspat_sched {
 	u64			stale_drops;	/* from before a reset or destroy */
 
 	/* Transmit stage, under sch->seqlock. */
-	struct pspat_held	*held ____cacheline_aligned_in_smp; /* per txq */
-	unsigned int		ntx;		/* entries of ->held */
+	struct pspat_held	*held ____cacheline_aligned_in_smp;
+	unsigned int		ntx;		/* txqs: entries of held->partial */
 	unsigned int		nheld;		/* see pspat_nheld_add() */
 	u64			backpressure;	/* packets held by a stopped txq */
 	u64			xmit_drops;	/* deactivated device, validation */

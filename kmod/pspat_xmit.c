@@ -11,16 +11,25 @@
  * (GSO segmentation, checksum) outside the txq lock, then hand the batch
  * to the driver under HARD_TX_LOCK with xmit_more set on all but the last.
  *
- * Each packet keeps the txq chosen when it was sent (skb->queue_mapping),
- * and each txq's stop is honoured on its own: a packet for a stopped (or
- * frozen) txq waits in that txq's held list, in order, and so does every
- * later packet for it, while packets for other txqs go on. Once the qdisc's
- * held_limit packets are held, the arbiter dequeues nothing more from
- * the child, so the backlog stays in the child (no drops, no busy loop).
- * When the driver wakes the txq, the core reschedules the root qdisc, whose
- * dequeue hook kicks the arbiter, which sends the held packets first; if
- * the core found the seqlock taken by us, we see its MISSED bit when we
- * release it and kick the arbiter ourselves, as qdisc_run_end() would.
+ * Each packet keeps the txq chosen when it was sent (skb->queue_mapping;
+ * one beyond the device's current queues is capped as the core does), and
+ * each txq's stop is honoured on its own: a packet for a stopped (or
+ * frozen) txq waits in the held list, while packets for other txqs go on,
+ * except those of the same flow. A flow may use several txqs (XPS re-picks
+ * the txq of an unconnected socket when its thread moves), and a stock
+ * root qdisc, which stops for any stopped txq, keeps its order; so does
+ * pspat: a packet whose flow has a packet held waits behind it, whatever
+ * its own txq. Flows are told apart by bucket: a hash of the socket, or of
+ * the packet's flow hash when it has no socket (forwarding); two flows in
+ * one bucket wait for each other, as every flow does behind a stock root.
+ * The held list is one list, in the order the child gave the packets.
+ * Once the qdisc's held_limit packets are held, the arbiter dequeues
+ * nothing more from the child, so the backlog stays in the child (no
+ * drops, no busy loop). When the driver wakes the txq, the core
+ * reschedules the root qdisc, whose dequeue hook kicks the arbiter, which
+ * sends the held packets first; if the core found the seqlock taken by
+ * us, we see its MISSED bit when we release it and kick the arbiter
+ * ourselves, as qdisc_run_end() would.
  *
  * A packet leaves the backlog when the driver takes its last segment: then
  * it counts as sent (bytes, GSO segments). If validation drops it or the
@@ -32,49 +41,63 @@
 #include "pspat.h"
 #include "pspat_trace.h"
 
-static unsigned int pspat_txq_index(struct net_device *dev,
-				    const struct sk_buff *skb)
+/* The packet's txq, capped (and fixed in the skb) as the core does. */
+static unsigned int pspat_txq_index(struct net_device *dev, struct sk_buff *skb)
 {
 	u16 i = skb_get_queue_mapping(skb);
 
-	/* The device may have fewer queues now than when it was picked. */
-	return likely(i < dev->real_num_tx_queues) ? i : 0;
+	if (unlikely(i >= dev->real_num_tx_queues)) {
+		i = netdev_cap_txqueue(dev, i);
+		skb_set_queue_mapping(skb, i);
+	}
+	return i;
+}
+
+/* The flow bucket of a packet (or of any segment of it: same result). */
+static unsigned int pspat_bucket(struct sk_buff *skb)
+{
+	if (skb->sk)
+		return hash_ptr(skb->sk, ilog2(PSPAT_HELD_BUCKETS));
+	return skb_get_hash(skb) & (PSPAT_HELD_BUCKETS - 1);
 }
 
 int pspat_xmit_init(struct pspat_sched *q)
 {
 	q->ntx = pspat_dev(q)->num_tx_queues;
-	q->held = kcalloc(q->ntx, sizeof(*q->held), GFP_KERNEL);
-	return q->held ? 0 : -ENOMEM;
+	q->held = kzalloc(sizeof(*q->held), GFP_KERNEL);
+	if (!q->held)
+		return -ENOMEM;
+	q->held->partial = kcalloc(q->ntx, sizeof(*q->held->partial),
+				   GFP_KERNEL);
+	if (q->held->partial)
+		return 0;
+	kfree(q->held);
+	q->held = NULL;
+	return -ENOMEM;
 }
 
 void pspat_xmit_free(struct pspat_sched *q)
 {
+	if (q->held)
+		kfree(q->held->partial);
 	kfree(q->held);
 	q->held = NULL;
 }
 
 /*
- * q->nheld counts the held packets not yet validated, plus one for each
- * txq with a partial list; the arbiter reads it without the seqlock.
+ * q->nheld counts the packets on the held list plus one for each txq with
+ * a partial list; the arbiter reads it without the seqlock.
  */
 static void pspat_nheld_add(struct pspat_sched *q, int n)
 {
 	WRITE_ONCE(q->nheld, q->nheld + n);
 }
 
-static void pspat_set_partial(struct pspat_sched *q, struct pspat_held *h,
-			      struct sk_buff *partial)
+/* Append one not yet accounted packet of bucket @b to the held list. */
+static void pspat_hold(struct pspat_sched *q, struct sk_buff *skb,
+		       unsigned int b)
 {
-	pspat_nheld_add(q, !!partial - !!h->partial);
-	h->partial = partial;
-}
-
-/* Append one not yet accounted packet to txq @i's held list. */
-static void pspat_hold(struct pspat_sched *q, unsigned int i,
-		       struct sk_buff *skb)
-{
-	struct pspat_held *h = &q->held[i];
+	struct pspat_held *h = q->held;
 
 	skb->next = NULL;
 	if (h->tail)
@@ -82,7 +105,28 @@ static void pspat_hold(struct pspat_sched *q, unsigned int i,
 	else
 		h->head = skb;
 	h->tail = skb;
+	h->flows[b]++;
 	pspat_nheld_add(q, 1);
+}
+
+/* Make @segs, refused by txq @i's driver, its partial list. */
+static void pspat_set_partial(struct pspat_sched *q, unsigned int i,
+			      struct sk_buff *segs)
+{
+	struct sk_buff *skb;
+
+	/* Each packet's last segment counts for its flow while held. */
+	for (skb = segs; skb; skb = skb->next) {
+		struct pspat_skb_cb *cb = pspat_cb(skb);
+
+		if (cb->acct_len && !cb->held) {
+			cb->bucket = pspat_bucket(skb);
+			cb->held = 1;
+			q->held->flows[cb->bucket]++;
+		}
+	}
+	pspat_nheld_add(q, !!segs - !!q->held->partial[i]);
+	q->held->partial[i] = segs;
 }
 
 /* Give validated segments @skb to the driver; return what it refused. */
@@ -96,8 +140,11 @@ static struct sk_buff *pspat_xmit_list(struct pspat_sched *q,
 	HARD_TX_LOCK(dev, txq, smp_processor_id());
 	while (skb) {
 		struct sk_buff *next = skb->next;
-		u32 len = pspat_cb(skb)->acct_len;
-		u32 segs = pspat_cb(skb)->acct_segs;
+		struct pspat_skb_cb *cb = pspat_cb(skb);
+		u32 len = cb->acct_len;
+		u32 segs = cb->acct_segs;
+		unsigned int bucket = cb->bucket;
+		bool held = cb->held;
 		netdev_tx_t rc;
 
 		if (unlikely(netif_xmit_frozen_or_stopped(txq)))
@@ -113,6 +160,8 @@ static struct sk_buff *pspat_xmit_list(struct pspat_sched *q,
 			this_cpu_sub(sch->cpu_qstats->backlog, len);
 			qdisc_qstats_cpu_qlen_dec(sch);
 			_bstats_update(this_cpu_ptr(sch->cpu_bstats), len, segs);
+			if (held)
+				q->held->flows[bucket]--;
 			/* Only the address is recorded: @skb may be gone. */
 			trace_pspat_xmit(dev, skb, len, txq - dev->_tx);
 		}
@@ -133,13 +182,14 @@ static void pspat_xmit_drop(struct pspat_sched *q, struct sk_buff *skb)
 /* Drop everything the transmit stage holds. seqlock held. */
 void __pspat_xmit_purge(struct pspat_sched *q)
 {
+	struct pspat_held *h = q->held;
 	struct sk_buff *skb, *next;
 	unsigned int i;
 
-	for (i = 0; q->held && i < q->ntx; i++) {
-		struct pspat_held *h = &q->held[i];
-
-		for (skb = h->partial; skb; skb = next) {
+	if (!h)
+		return;
+	for (i = 0; i < q->ntx; i++) {
+		for (skb = h->partial[i]; skb; skb = next) {
 			next = skb->next;
 			skb->next = NULL;
 			if (pspat_cb(skb)->acct_len) {
@@ -151,13 +201,16 @@ void __pspat_xmit_purge(struct pspat_sched *q)
 			}
 			kfree_skb_reason(skb, SKB_DROP_REASON_QDISC_DROP);
 		}
-		for (skb = h->head; skb; skb = next) {
-			next = skb->next;
-			skb->next = NULL;
-			pspat_xmit_drop(q, skb);
-		}
-		memset(h, 0, sizeof(*h));
+		h->partial[i] = NULL;
 	}
+	for (skb = h->head; skb; skb = next) {
+		next = skb->next;
+		skb->next = NULL;
+		pspat_xmit_drop(q, skb);
+	}
+	h->head = NULL;
+	h->tail = NULL;
+	memset(h->flows, 0, sizeof(h->flows));
 	WRITE_ONCE(q->nheld, 0);
 }
 
@@ -169,96 +222,136 @@ void pspat_xmit_purge(struct pspat_sched *q)
 }
 
 /*
+ * Validate one packet: return its segments, the last one marked for
+ * accounting, or NULL if it is gone (stale: queued before a reset; or
+ * dropped by validation, or taken by async XFRM offload).
+ */
+static struct sk_buff *pspat_validate(struct pspat_sched *q, struct sk_buff *skb)
+{
+	unsigned int len = qdisc_pkt_len(skb);
+	u32 nsegs = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
+	struct Qdisc *sch = q->sch;
+	bool again = false;
+	struct sk_buff *seg;
+
+	skb->next = NULL;
+	if (unlikely(pspat_cb(skb)->gen != q->gen)) {
+		pspat_xmit_drop(q, skb);
+		return NULL;
+	}
+	skb = validate_xmit_skb_list(skb, pspat_dev(q), &again);
+	if (unlikely(!skb)) {
+		this_cpu_sub(sch->cpu_qstats->backlog, len);
+		qdisc_qstats_cpu_qlen_dec(sch);
+		if (again) {
+			/* Taken by async (XFRM) offload: sent later. */
+			_bstats_update(this_cpu_ptr(sch->cpu_bstats), len, nsegs);
+		} else {
+			q->xmit_drops++;
+			qdisc_qstats_cpu_drop(sch);
+		}
+		return NULL;
+	}
+	for (seg = skb; seg; seg = seg->next) {
+		pspat_cb(seg)->acct_len = seg->next ? 0 : len;
+		pspat_cb(seg)->acct_segs = nsegs;
+		pspat_cb(seg)->held = 0;
+	}
+	return skb;
+}
+
+/*
  * Take the leading packets of @*skbs that use txq @i and validate them;
- * return the validated segments, the last one of each packet marked for
- * accounting. Stale packets (queued before a reset) are dropped.
+ * return their segments, in order.
  */
 static struct sk_buff *pspat_validate_run(struct pspat_sched *q, unsigned int i,
 					  struct sk_buff **skbs)
 {
 	struct net_device *dev = pspat_dev(q);
 	struct sk_buff *segs = NULL, **tail = &segs;
-	struct Qdisc *sch = q->sch;
-	u16 gen = q->gen;
 
 	while (*skbs && pspat_txq_index(dev, *skbs) == i) {
 		struct sk_buff *skb = *skbs;
-		unsigned int len = qdisc_pkt_len(skb);
-		u32 nsegs = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
-		bool again = false;
 
 		*skbs = skb->next;
-		skb->next = NULL;
-		if (unlikely(pspat_cb(skb)->gen != gen)) {
-			pspat_xmit_drop(q, skb);
-			continue;
-		}
-		skb = validate_xmit_skb_list(skb, dev, &again);
-		if (unlikely(!skb)) {
-			this_cpu_sub(sch->cpu_qstats->backlog, len);
-			qdisc_qstats_cpu_qlen_dec(sch);
-			if (again) {
-				/* Taken by async (XFRM) offload: sent later. */
-				_bstats_update(this_cpu_ptr(sch->cpu_bstats),
-					       len, nsegs);
-			} else {
-				q->xmit_drops++;
-				qdisc_qstats_cpu_drop(sch);
-			}
-			continue;
-		}
-		for (*tail = skb; skb; skb = skb->next) {
-			pspat_cb(skb)->acct_len = skb->next ? 0 : len;
-			pspat_cb(skb)->acct_segs = nsegs;
-			tail = &skb->next;
-		}
+		for (*tail = pspat_validate(q, skb); *tail; tail = &(*tail)->next)
+			;
 	}
 	return segs;
 }
 
-/* Send what txq @i holds, if it runs. */
-static unsigned int pspat_xmit_held(struct pspat_sched *q, unsigned int i)
+/* May txq @i take packets now? */
+static bool pspat_txq_runs(struct pspat_sched *q, unsigned int i)
 {
-	struct net_device *dev = pspat_dev(q);
-	struct netdev_queue *txq = netdev_get_tx_queue(dev, i);
-	struct pspat_held *h = &q->held[i];
-	unsigned int sent = 0, n = 0;
-	struct sk_buff *skbs, *skb, *segs;
+	return !q->held->partial[i] &&
+	       !netif_xmit_frozen_or_stopped(netdev_get_tx_queue(pspat_dev(q), i));
+}
 
-	if (netif_xmit_frozen_or_stopped(txq))
-		return 0;
-	if (h->partial) {
-		pspat_set_partial(q, h, pspat_xmit_list(q, txq, h->partial,
-							&sent));
-		if (h->partial)
-			return sent;
+/* Send run @segs on txq @i; keep what its driver refused. Return true if all went. */
+static bool pspat_send(struct pspat_sched *q, unsigned int i,
+		       struct sk_buff *segs, unsigned int *sent)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(pspat_dev(q), i);
+
+	segs = pspat_xmit_list(q, txq, segs, sent);
+	if (likely(!segs))
+		return true;
+	q->backpressure++;
+	pspat_set_partial(q, i, segs);
+	trace_pspat_backpressure(pspat_dev(q), i, q->nheld);
+	return false;
+}
+
+/*
+ * Held packets, older than anything new: first the partial lists of the
+ * txqs that run again, then the held list in order. A held packet goes
+ * when its txq runs and no older packet of its flow stays (@blocked, the
+ * buckets that stay, starts with those of the partial lists).
+ */
+static void pspat_xmit_held(struct pspat_sched *q, unsigned int *sent)
+{
+	DECLARE_BITMAP(blocked, PSPAT_HELD_BUCKETS);
+	struct net_device *dev = pspat_dev(q);
+	struct pspat_held *h = q->held;
+	struct sk_buff *skb, *next, *segs;
+	bool any = false;
+	unsigned int i;
+
+	bitmap_zero(blocked, PSPAT_HELD_BUCKETS);
+	for (i = 0; i < q->ntx; i++) {
+		struct netdev_queue *txq = netdev_get_tx_queue(dev, i);
+
+		if (h->partial[i] && !netif_xmit_frozen_or_stopped(txq))
+			pspat_set_partial(q, i, pspat_xmit_list(q, txq,
+								h->partial[i], sent));
+		for (skb = h->partial[i]; skb; skb = skb->next)
+			if (pspat_cb(skb)->held)
+				__set_bit(pspat_cb(skb)->bucket, blocked);
+		any |= pspat_txq_runs(q, i);
 	}
-	skbs = h->head;
-	for (skb = skbs; skb; skb = skb->next)
-		n++;
+	/* No txq runs: nothing held can go (the common case while stopped). */
+	if (!h->head || !any)
+		return;
+
+	skb = h->head;
 	h->head = NULL;
 	h->tail = NULL;
-	pspat_nheld_add(q, -n);
-	/* Everything held here maps to @i (or did: re-hold the rest). */
-	while (skbs) {
-		unsigned int j = pspat_txq_index(dev, skbs);
+	for (; skb; skb = next) {
+		unsigned int b = pspat_bucket(skb);
 
-		if (j != i) {
-			skb = skbs;
-			skbs = skb->next;
-			pspat_hold(q, j, skb);
+		next = skb->next;
+		i = pspat_txq_index(dev, skb);
+		h->flows[b]--;
+		pspat_nheld_add(q, -1);
+		if (test_bit(b, blocked) || !pspat_txq_runs(q, i)) {
+			__set_bit(b, blocked);
+			pspat_hold(q, skb, b);
 			continue;
 		}
-		segs = pspat_validate_run(q, i, &skbs);
-		pspat_set_partial(q, h, pspat_xmit_list(q, txq, segs, &sent));
-		if (h->partial) {
-			while ((skb = skbs)) {
-				skbs = skb->next;
-				pspat_hold(q, pspat_txq_index(dev, skb), skb);
-			}
-		}
+		segs = pspat_validate(q, skb);
+		if (segs && !pspat_send(q, i, segs, sent))
+			__set_bit(b, blocked);
 	}
-	return sent;
 }
 
 /**
@@ -272,7 +365,8 @@ unsigned int pspat_xmit(struct pspat_sched *q, struct sk_buff *skbs)
 {
 	struct net_device *dev = pspat_dev(q);
 	struct Qdisc *sch = q->sch;
-	unsigned int sent = 0, i;
+	struct pspat_held *h = q->held;
+	unsigned int sent = 0, i, b;
 
 	spin_lock(&sch->seqlock);
 	if (unlikely(test_bit(__QDISC_STATE_DEACTIVATED, &sch->state) ||
@@ -287,35 +381,29 @@ unsigned int pspat_xmit(struct pspat_sched *q, struct sk_buff *skbs)
 		__pspat_xmit_purge(q);
 		goto out;
 	}
-	/* Older packets first: what stopped txqs held, if they run again. */
-	for (i = 0; q->nheld && i < q->ntx; i++)
-		if (q->held[i].head || q->held[i].partial)
-			sent += pspat_xmit_held(q, i);
+	if (q->nheld)
+		pspat_xmit_held(q, &sent);
 
 	while (skbs) {
-		struct pspat_held *h;
-		struct sk_buff *segs;
+		struct sk_buff *skb = skbs;
 
-		i = pspat_txq_index(dev, skbs);
-		h = &q->held[i];
-		if (h->head || h->partial ||
-		    netif_xmit_frozen_or_stopped(netdev_get_tx_queue(dev, i))) {
-			struct sk_buff *skb = skbs;
-
-			skbs = skb->next;
+		i = pspat_txq_index(dev, skb);
+		/* Nothing held: runs of packets for one txq, with xmit_more. */
+		if (likely(!q->nheld) && pspat_txq_runs(q, i)) {
+			pspat_send(q, i, pspat_validate_run(q, i, &skbs), &sent);
+			continue;
+		}
+		skbs = skb->next;
+		b = pspat_bucket(skb);
+		if (h->flows[b] || !pspat_txq_runs(q, i)) {
 			q->backpressure++;
-			pspat_hold(q, i, skb);
+			pspat_hold(q, skb, b);
 			trace_pspat_backpressure(dev, i, q->nheld);
 			continue;
 		}
-		segs = pspat_validate_run(q, i, &skbs);
-		segs = pspat_xmit_list(q, netdev_get_tx_queue(dev, i), segs,
-				       &sent);
-		pspat_set_partial(q, h, segs);
-		if (h->partial) {
-			q->backpressure++;
-			trace_pspat_backpressure(dev, i, q->nheld);
-		}
+		skb = pspat_validate(q, skb);
+		if (skb)
+			pspat_send(q, i, skb, &sent);
 	}
 out:
 	spin_unlock(&sch->seqlock);

@@ -74,6 +74,7 @@ struct Opts {
   bool run_id_given = false;
   uint32_t run_id = 0;
   double pace_us = 50;
+  bool unconnected = false;
   bool verbose = false;
 };
 
@@ -124,6 +125,8 @@ Multi-flow UDP generator: thread i sends flow i from source port SPORT+i.
                           packets due meanwhile go out back to back
       --wait-ready FILE   wait until FILE exists before sending
       --wait-timeout S    give up waiting after S seconds (default 30)
+      --unconnected       sendto() on an unconnected socket: the kernel picks
+                          the route and the txq (XPS) for every packet anew
   -v, --verbose           human-readable progress on stderr
   -h, --help              this help
 
@@ -170,6 +173,7 @@ void parse_args(int argc, char **argv, Opts *o) {
     O_PACE,
     O_WAIT,
     O_WAITTO,
+    O_UNCONN,
   };
   static const struct option lo[] = {
       {"threads", required_argument, nullptr, 't'},
@@ -193,6 +197,7 @@ void parse_args(int argc, char **argv, Opts *o) {
       {"pace-us", required_argument, nullptr, O_PACE},
       {"wait-ready", required_argument, nullptr, O_WAIT},
       {"wait-timeout", required_argument, nullptr, O_WAITTO},
+      {"unconnected", no_argument, nullptr, O_UNCONN},
       {"verbose", no_argument, nullptr, 'v'},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
@@ -274,6 +279,9 @@ void parse_args(int argc, char **argv, Opts *o) {
         if (!parse_dbl(optarg, &o->wait_timeout))
           die_usage("invalid --wait-timeout '%s'", optarg);
         break;
+      case O_UNCONN:
+        o->unconnected = true;
+        break;
       case 'v':
         o->verbose = true;
         break;
@@ -311,6 +319,14 @@ void parse_args(int argc, char **argv, Opts *o) {
   exit(1);
 }
 
+struct sockaddr_in flow_dst(const Opts &o, const Flow &f) {
+  struct sockaddr_in da {};
+  da.sin_family = AF_INET;
+  da.sin_port = htons(static_cast<uint16_t>(f.dport));
+  da.sin_addr = o.dst_addr;
+  return da;
+}
+
 int open_flow_socket(const Opts &o, const Flow &f) {
   std::string tag = "flow " + std::to_string(f.id);
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -346,11 +362,9 @@ int open_flow_socket(const Opts &o, const Flow &f) {
   if (bind(fd, reinterpret_cast<struct sockaddr *>(&sa), sizeof(sa)) < 0)
     die_sys(tag + ": bind to source port " + std::to_string(f.sport));
 
-  struct sockaddr_in da {};
-  da.sin_family = AF_INET;
-  da.sin_port = htons(static_cast<uint16_t>(f.dport));
-  da.sin_addr = o.dst_addr;
-  if (connect(fd, reinterpret_cast<struct sockaddr *>(&da), sizeof(da)) < 0)
+  struct sockaddr_in da = flow_dst(o, f);
+  if (!o.unconnected &&
+      connect(fd, reinterpret_cast<struct sockaddr *>(&da), sizeof(da)) < 0)
     die_sys(tag + ": connect to " + o.dst + ":" + std::to_string(f.dport));
   return fd;
 }
@@ -416,6 +430,10 @@ void flow_thread(Flow &f, Shared &sh) {
   std::vector<uint8_t> bufs(static_cast<size_t>(K) * o.size, 0);
   std::vector<struct iovec> iov(K);
   std::vector<struct mmsghdr> mm(K);
+  struct sockaddr_in da = flow_dst(o, f);
+  struct sockaddr *to =
+      o.unconnected ? reinterpret_cast<struct sockaddr *>(&da) : nullptr;
+  socklen_t tolen = to ? sizeof(da) : 0;
   PktHdr h;
   h.flow_id = f.id;
   h.run_id = o.run_id;
@@ -426,6 +444,8 @@ void flow_thread(Flow &f, Shared &sh) {
     mm[j] = {};
     mm[j].msg_hdr.msg_iov = &iov[j];
     mm[j].msg_hdr.msg_iovlen = 1;
+    mm[j].msg_hdr.msg_name = to;
+    mm[j].msg_hdr.msg_namelen = tolen;
   }
 
   sh.ready.arrive_and_wait();
@@ -490,7 +510,7 @@ void flow_thread(Flow &f, Shared &sh) {
       pkt_set_seq_ts(&bufs[j * o.size], att + j, now);
 
     if (K == 1) {
-      if (send(f.fd, bufs.data(), o.size, 0) >= 0)
+      if (sendto(f.fd, bufs.data(), o.size, 0, to, tolen) >= 0)
         f.sent++;
       else
         count_error(f, errno);

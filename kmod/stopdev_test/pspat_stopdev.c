@@ -10,8 +10,17 @@
  * and stops itself when the ring is full; other queues free packets at
  * once. Writing anything to @drain frees every ring and wakes every
  * stopped queue. tx_packets counts the packets the driver accepted.
+ *
+ * With @xps set, the txq is the core's choice instead (netdev_pick_tx():
+ * XPS by sending CPU, or the socket's cached queue). The driver also
+ * checks the order of pspat-blast's UDP flows as it accepts them (its
+ * packet header: tools/pspat_pkt.hpp): @checked counts such packets,
+ * @reordered those whose sequence number is below one already seen in
+ * the same run and flow.
  */
 #include <linux/etherdevice.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -28,8 +37,70 @@ static unsigned int hold_mask;
 module_param(hold_mask, uint, 0644);
 MODULE_PARM_DESC(hold_mask, "bit i set: queue i keeps packets and stops when full");
 
+static bool xps;
+module_param(xps, bool, 0644);
+MODULE_PARM_DESC(xps, "pick the txq as the core does (XPS) instead of by priority");
+
+static unsigned long checked;
+module_param(checked, ulong, 0444);
+MODULE_PARM_DESC(checked, "pspat-blast packets whose order was checked");
+
+static unsigned long reordered;
+module_param(reordered, ulong, 0444);
+MODULE_PARM_DESC(reordered, "pspat-blast packets that came after a later one of their flow");
+
+#define STOPDEV_FLOWS	64
+#define PSPAT_PKT_MAGIC	0x50535054
+
+static struct {
+	u32	run_id;
+	u64	next;		/* lowest sequence number not seen yet */
+} stopdev_flows[STOPDEV_FLOWS];
+static DEFINE_SPINLOCK(stopdev_order_lock);
+
+/* The pspat-blast header in a UDP/IPv4 packet: run, flow and sequence. */
+static void stopdev_check_order(struct sk_buff *skb)
+{
+	struct {
+		__be32	magic;
+		__be16	version, hdr_len;
+		__be32	flow_id, run_id;
+		__be64	seq;
+	} _h, *h;
+	struct iphdr _ip, *ip;
+	u32 flow, run;
+	u64 seq;
+
+	if (skb->protocol != htons(ETH_P_IP))
+		return;
+	ip = skb_header_pointer(skb, ETH_HLEN, sizeof(_ip), &_ip);
+	if (!ip || ip->protocol != IPPROTO_UDP)
+		return;
+	h = skb_header_pointer(skb, ETH_HLEN + ip->ihl * 4 + sizeof(struct udphdr),
+			       sizeof(_h), &_h);
+	if (!h || be32_to_cpu(h->magic) != PSPAT_PKT_MAGIC)
+		return;
+	flow = be32_to_cpu(h->flow_id);
+	run = be32_to_cpu(h->run_id);
+	seq = be64_to_cpu(h->seq);
+	if (flow >= STOPDEV_FLOWS)
+		return;
+	spin_lock(&stopdev_order_lock);
+	checked++;
+	if (stopdev_flows[flow].run_id != run) {
+		stopdev_flows[flow].run_id = run;
+		stopdev_flows[flow].next = 0;
+	}
+	if (seq < stopdev_flows[flow].next)
+		reordered++;
+	else
+		stopdev_flows[flow].next = seq + 1;
+	spin_unlock(&stopdev_order_lock);
+}
+
 struct stopdev_queue {
 	struct sk_buff_head	held;
+	unsigned long		packets;	/* accepted; under the txq lock */
 };
 
 struct stopdev_priv {
@@ -48,6 +119,8 @@ static netdev_tx_t stopdev_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	atomic64_inc(&p->tx_packets);
 	atomic64_add(skb->len, &p->tx_bytes);
+	stopdev_check_order(skb);
+	p->q[i].packets++;
 	if (!(READ_ONCE(hold_mask) & BIT(i))) {
 		consume_skb(skb);
 		return NETDEV_TX_OK;
@@ -61,6 +134,8 @@ static netdev_tx_t stopdev_xmit(struct sk_buff *skb, struct net_device *dev)
 static u16 stopdev_select_queue(struct net_device *dev, struct sk_buff *skb,
 				struct net_device *sb_dev)
 {
+	if (READ_ONCE(xps))
+		return netdev_pick_tx(dev, skb, sb_dev);
 	return skb->priority % dev->real_num_tx_queues;
 }
 
@@ -104,6 +179,28 @@ static const struct kernel_param_ops stopdev_drain_ops = {
 };
 module_param_cb(drain, &stopdev_drain_ops, NULL, 0200);
 MODULE_PARM_DESC(drain, "write anything: free the held packets, wake the queues");
+
+static int stopdev_get_txq_packets(char *buf, const struct kernel_param *kp)
+{
+	struct stopdev_priv *p;
+	int i, n = 0;
+
+	rtnl_lock();
+	if (stopdev) {
+		p = netdev_priv(stopdev);
+		for (i = 0; i < stopdev->real_num_tx_queues; i++)
+			n += scnprintf(buf + n, PAGE_SIZE - n, "%s%lu", i ? " " : "",
+				       READ_ONCE(p->q[i].packets));
+	}
+	rtnl_unlock();
+	return n + scnprintf(buf + n, PAGE_SIZE - n, "\n");
+}
+
+static const struct kernel_param_ops stopdev_txq_packets_ops = {
+	.get = stopdev_get_txq_packets,
+};
+module_param_cb(txq_packets, &stopdev_txq_packets_ops, NULL, 0444);
+MODULE_PARM_DESC(txq_packets, "packets each txq accepted, space-separated");
 
 static int stopdev_stop(struct net_device *dev)
 {
