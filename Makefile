@@ -9,6 +9,8 @@
 #   make modules-all     build it for both guest kernels
 #   make user            build the C++20 userspace (tests, benchmarks, tools)
 #   make tc-plugin       build/tc-plugin/q_pspat.so, tc's pspat options (TC_LIB_DIR)
+#   make insn-plugin     build/qemu-insn/: QEMU plugin counting guest instructions
+#                        (scripts/insn-count, docs/insn-count.md); fetches its header
 #   make test-user       userspace tests: plain, ThreadSanitizer, ASan+UBSan
 #   make check           everything: deps, builds, userspace tests, selftests
 #                        on both kernels in QEMU; ends with "N passed, N failed"
@@ -80,6 +82,12 @@ user:
 
 tc-plugin:
 	$(MAKE) -C $(TOP)/tc-plugin OUT=$(B)/tc-plugin
+
+# Benchmarks only: not part of deps or check.
+.PHONY: insn-plugin
+insn-plugin:
+	$(TOP)/scripts/insn-deps.sh
+	$(MAKE) -C $(TOP)/tools/qemu-insn OUT=$(B)/qemu-insn QEMU_PLUGIN_INC=$(B)/qemu-plugin
 
 test-user:
 	$(TOP)/scripts/test-user.sh

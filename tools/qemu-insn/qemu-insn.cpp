@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// libqemu-insn.so: a QEMU TCG plugin (system emulation, x86_64 guests) that
+// counts the guest instructions executed inside a window, per vCPU.
+//
+//   qemu-system-x86_64 ... -plugin build/qemu-insn/libqemu-insn.so,out=FILE
+//
+// The window: every execution of the marker instruction `xchg %rbx,%rbx`
+// (bytes 48 87 db, a no-op; tools/qemu-insn/insn-window.cpp executes it)
+// toggles it, on whichever vCPU; the first opens it, the next closes it.
+// While it is open, every vCPU counts (user and kernel code alike): the
+// command's own work, the kernel threads and interrupts it causes on other
+// vCPUs. Counts add up over all windows.
+//
+// Counted, per vCPU (docs/insn-count.md):
+//   user_insns, kernel_insns  instructions started at a user (lower half) or
+//                             kernel (upper half) address; an instruction
+//                             that faults and is restarted counts per try
+//   user_lock_ops,            of those, locked read-modify-writes: a LOCK
+//   kernel_lock_ops           (F0) prefix among the legacy prefixes, or XCHG
+//                             (86/87) with a memory operand (implicitly
+//                             locked)
+// and their sums insns and lock_ops.
+//
+// The counters are inline scoreboard adds chosen at translation time (one
+// per instruction, one more for a locked one), so they run always and cost
+// no callback; the marker alone gets a callback, which reads every vCPU's
+// counters: the window is their difference. Other vCPUs keep running while
+// it reads, so a window's edges are exact on the marking vCPU and within a
+// few instructions on the others.
+//
+// When the window closes, and at exit, FILE (without out=: QEMU's log,
+// shown with -d plugin)
+// gets one JSON object: the sums over all windows and vCPUs, a "vcpus"
+// array (each vCPU's sums), "by_window" (each closed window, vCPUs summed),
+// "windows" closed so far and "open" (true: a window was still open at
+// exit; the sums count it up to there).
+
+#include <glib.h>  // before the extern "C" block: glib has C++ parts
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include <qemu-plugin.h>
+}
+
+extern "C" {
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
+}
+
+namespace {
+
+struct Counts {
+  uint64_t user_insns = 0;
+  uint64_t kernel_insns = 0;
+  uint64_t user_locks = 0;
+  uint64_t kernel_locks = 0;
+};
+
+constexpr uint8_t kMarker[] = {0x48, 0x87, 0xdb};  // xchg %rbx,%rbx
+
+qemu_plugin_scoreboard* board;  // one Counts per vCPU, always counting
+qemu_plugin_u64 user_insns, kernel_insns, user_locks, kernel_locks;
+
+// QEMU calls the atexit callback from an atexit() handler it registered
+// before it loaded the plugin, so after the plugin's static destructors:
+// the state is on the heap, never freed.
+struct State {
+  std::mutex mu;  // guards the rest
+  std::string out_path;
+  bool window_open = false;
+  uint64_t windows = 0;
+  std::vector<Counts> at_open;  // counters when the window opened
+  std::vector<Counts> total;    // summed over closed windows
+  std::string by_window;        // JSON of each closed window, vCPUs summed
+};
+State& st = *new State;
+
+qemu_plugin_u64 Field(size_t offset) { return qemu_plugin_u64{board, offset}; }
+
+// A locked read-modify-write: LOCK among the prefixes (legacy prefixes and
+// REX, in any order), or XCHG r/m with a memory operand (ModRM mod != 3).
+// 40-4f is REX only in 64-bit code, where it never ends an instruction; in
+// 32-bit code it is a one-byte INC/DEC, so a last byte is never a prefix.
+bool IsLocked(const uint8_t* b, size_t len) {
+  size_t i = 0;
+  bool lock = false;
+  for (; i + 1 < len; i++) {
+    uint8_t c = b[i];
+    if (c == 0xf0) {
+      lock = true;
+    } else if (!(c == 0xf2 || c == 0xf3 || c == 0x2e || c == 0x36 ||
+                 c == 0x3e || c == 0x26 || c == 0x64 || c == 0x65 ||
+                 c == 0x66 || c == 0x67 || (c & 0xf0) == 0x40)) {
+      break;
+    }
+  }
+  if (lock) return true;
+  return i + 1 < len && (b[i] == 0x86 || b[i] == 0x87) && (b[i + 1] >> 6) != 3;
+}
+
+Counts Read(unsigned vcpu) {
+  return {qemu_plugin_u64_get(user_insns, vcpu),
+          qemu_plugin_u64_get(kernel_insns, vcpu),
+          qemu_plugin_u64_get(user_locks, vcpu),
+          qemu_plugin_u64_get(kernel_locks, vcpu)};
+}
+
+void Add(Counts& into, const Counts& a, const Counts& minus = {}) {
+  into.user_insns += a.user_insns - minus.user_insns;
+  into.kernel_insns += a.kernel_insns - minus.kernel_insns;
+  into.user_locks += a.user_locks - minus.user_locks;
+  into.kernel_locks += a.kernel_locks - minus.kernel_locks;
+}
+
+// into += counters now - counters when the window opened.
+void Accumulate(std::vector<Counts>& into) {
+  unsigned n = static_cast<unsigned>(qemu_plugin_num_vcpus());
+  into.resize(n);
+  st.at_open.resize(n);
+  for (unsigned v = 0; v < n; v++) Add(into[v], Read(v), st.at_open[v]);
+}
+
+Counts Sum(const std::vector<Counts>& c) {
+  Counts sum;
+  for (const Counts& v : c) Add(sum, v);
+  return sum;
+}
+
+// The members of one Counts, without braces.
+std::string Fields(const Counts& c) {
+  using ull = unsigned long long;
+  char buf[256];
+  snprintf(buf, sizeof(buf),
+           "\"insns\": %llu, \"user_insns\": %llu, \"kernel_insns\": %llu, "
+           "\"lock_ops\": %llu, \"user_lock_ops\": %llu, "
+           "\"kernel_lock_ops\": %llu",
+           ull{c.user_insns + c.kernel_insns}, ull{c.user_insns},
+           ull{c.kernel_insns}, ull{c.user_locks + c.kernel_locks},
+           ull{c.user_locks}, ull{c.kernel_locks});
+  return buf;
+}
+
+std::string Json(const std::vector<Counts>& c, bool open) {
+  std::string s = "{\"format\": 1, \"windows\": " + std::to_string(st.windows) +
+                  ", \"open\": " + (open ? "true" : "false") + ", " +
+                  Fields(Sum(c)) + ", \"vcpus\": [";
+  for (size_t v = 0; v < c.size(); v++) {
+    s += (v ? ", {\"vcpu\": " : "{\"vcpu\": ") + std::to_string(v) + ", " +
+         Fields(c[v]) + "}";
+  }
+  return s + "], \"by_window\": [" + st.by_window + "]}\n";
+}
+
+// Write to FILE.tmp and rename: a reader never sees half an object.
+void Write(const std::string& json) {
+  if (st.out_path.empty()) {
+    qemu_plugin_outs(json.c_str());
+    return;
+  }
+  std::string tmp = st.out_path + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "w");
+  bool ok = f && fputs(json.c_str(), f) >= 0;
+  ok = f && fclose(f) == 0 && ok;
+  if (!ok || rename(tmp.c_str(), st.out_path.c_str()) != 0) {
+    fprintf(stderr, "qemu-insn: cannot write %s: %s\n", st.out_path.c_str(),
+            strerror(errno));
+  }
+}
+
+void OnMarker(unsigned int /*vcpu*/, void* /*udata*/) {
+  std::lock_guard<std::mutex> lock(st.mu);
+  if (!st.window_open) {
+    unsigned n = static_cast<unsigned>(qemu_plugin_num_vcpus());
+    st.at_open.resize(n);
+    for (unsigned v = 0; v < n; v++) st.at_open[v] = Read(v);
+    st.window_open = true;
+    return;
+  }
+  std::vector<Counts> last;
+  Accumulate(last);
+  Accumulate(st.total);
+  st.by_window += (st.windows ? ", {" : "{") + Fields(Sum(last)) + "}";
+  st.window_open = false;
+  st.windows++;
+  Write(Json(st.total, false));
+}
+
+void OnTranslate(qemu_plugin_id_t /*id*/, qemu_plugin_tb* tb) {
+  size_t n = qemu_plugin_tb_n_insns(tb);
+  for (size_t i = 0; i < n; i++) {
+    qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);
+    uint8_t b[16];
+    size_t len = qemu_plugin_insn_data(insn, b, sizeof(b));
+    bool kernel = qemu_plugin_insn_vaddr(insn) >> 63;
+    qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
+        insn, QEMU_PLUGIN_INLINE_ADD_U64, kernel ? kernel_insns : user_insns,
+        1);
+    if (IsLocked(b, len)) {
+      qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
+          insn, QEMU_PLUGIN_INLINE_ADD_U64, kernel ? kernel_locks : user_locks,
+          1);
+    }
+    if (len == sizeof(kMarker) && memcmp(b, kMarker, len) == 0) {
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, OnMarker,
+                                             QEMU_PLUGIN_CB_NO_REGS, nullptr);
+    }
+  }
+}
+
+void OnExit(qemu_plugin_id_t /*id*/, void* /*udata*/) {
+  std::lock_guard<std::mutex> lock(st.mu);
+  std::vector<Counts> c = st.total;
+  if (st.window_open) Accumulate(c);
+  Write(Json(c, st.window_open));
+}
+
+}  // namespace
+
+extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
+                                                      const qemu_info_t* info,
+                                                      int argc, char** argv) {
+  if (!info->system_emulation || strcmp(info->target_name, "x86_64") != 0) {
+    fprintf(stderr, "qemu-insn: only for qemu-system-x86_64 (got %s%s)\n",
+            info->target_name, info->system_emulation ? "" : ", user mode");
+    return -1;
+  }
+  for (int i = 0; i < argc; i++) {
+    if (strncmp(argv[i], "out=", 4) == 0 && argv[i][4]) {
+      st.out_path = argv[i] + 4;
+    } else {
+      fprintf(stderr, "qemu-insn: unknown argument '%s' (takes out=FILE)\n",
+              argv[i]);
+      return -1;
+    }
+  }
+  board = qemu_plugin_scoreboard_new(sizeof(Counts));
+  user_insns = Field(offsetof(Counts, user_insns));
+  kernel_insns = Field(offsetof(Counts, kernel_insns));
+  user_locks = Field(offsetof(Counts, user_locks));
+  kernel_locks = Field(offsetof(Counts, kernel_locks));
+  qemu_plugin_register_vcpu_tb_trans_cb(id, OnTranslate);
+  qemu_plugin_register_atexit_cb(id, OnExit, nullptr);
+  return 0;
+}
