@@ -82,7 +82,7 @@
 #include "pspat.h"
 
 /* Beyond this many entries, new TCP sockets are not tracked (counted). */
-#define PSPAT_FLOWS_MAX		(1U << 20)
+#define PSPAT_FLOWS_MAX		BIT(20)
 
 struct pspat_flow {
 	struct rhash_head	node;
@@ -124,7 +124,7 @@ static struct pspat_flow *pspat_flow_create(struct sock *sk)
 	struct pspat_flow *f, *old;
 	struct net *net = NULL;
 
-	if (atomic_inc_return(&pspat_flows_live) > PSPAT_FLOWS_MAX)
+	if ((unsigned int)atomic_inc_return(&pspat_flows_live) > PSPAT_FLOWS_MAX)
 		goto fail;
 	f = kzalloc(sizeof(*f), GFP_ATOMIC | __GFP_NOWARN);
 	if (!f)
@@ -184,6 +184,7 @@ struct pspat_flow *pspat_flow_get(struct sk_buff *skb)
 	/* Early demux lends a received packet's socket to the skb. */
 	if (unlikely(skb->destructor == sock_edemux))
 		return NULL;
+	/* Held by anyone: a test, not an assertion (see the top). */
 	if (unlikely(!sock_owned_by_user_nocheck(sk) &&
 		     !spin_is_locked(&sk->sk_lock.slock))) {
 		pspat_flow_untracked();

@@ -303,6 +303,9 @@ qstat() {
 # whose `tc -s -j qdisc show` the test saved in $tmp/NAME.tc.
 qs() { jq -r --arg h "$2" ".[] | select(.handle == \$h) | $3" "$tmp/$1.tc"; }
 
+# pspat_empty NS DEV: the pspat root 1: of DEV in NS holds no packet.
+pspat_empty() { [ "$(qstat "$1" "$2" 1: qlen)" = 0 ]; }
+
 # pspat_passed N: pspat (root 1: of va in $a) has sent more than N packets.
 pspat_passed() { [ "$(qstat "$a" va 1: packets)" -gt "$1" ]; }
 
