@@ -47,7 +47,9 @@ int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 
 	cb->q = q;
 	cb->gen = READ_ONCE(q->gen);
-	pspat_fence_set(cb, flow, mb);
+	cb->fence_id = 0;
+	if (flow)
+		pspat_fence_set(cb, flow, mb);
 	/* Counted before the arbiter can see it, so no sum goes negative. */
 	qdisc_qstats_cpu_qlen_inc(sch);
 	qdisc_qstats_cpu_backlog_inc(sch, skb);

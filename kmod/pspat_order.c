@@ -197,9 +197,9 @@ struct pspat_flow *pspat_flow_get(struct sk_buff *skb)
 }
 
 /**
- * pspat_fence_set - write the fence of a packet about to be pushed
- * @cb: the packet's pspat cb
- * @f: its flow entry, or NULL
+ * pspat_fence_set - write the fence of a tracked packet about to be pushed
+ * @cb: the packet's pspat cb, fence_id already 0
+ * @f: its flow entry
  * @mb: the mailbox it goes into
  */
 void pspat_fence_set(struct pspat_skb_cb *cb, struct pspat_flow *f,
@@ -208,9 +208,6 @@ void pspat_fence_set(struct pspat_skb_cb *cb, struct pspat_flow *f,
 	struct pspat_mailbox *prev;
 	u32 id;
 
-	cb->fence_id = 0;
-	if (!f)
-		return;
 	id = READ_ONCE(f->mb_id);	/* ordered by the socket lock */
 	if (likely(id == mb->id))
 		return;

@@ -274,6 +274,19 @@ make_tmp() {
 	defer rm -rf "$tmp"
 }
 
+# stopdev_ns [PARAM=VALUE...]: load kmod/stopdev_test with PARAMs (unloaded
+# at exit) and move its pspatstop0 into a new netns $a, up, with
+# 198.18.60.1/24 and a permanent neighbour 198.18.60.2.
+stopdev_ns() {
+	insmod "$(test_ko stopdev)" "$@" || return 1
+	defer rmmod pspat_stopdev
+	ns_create a || return 1
+	ip link set pspatstop0 netns "$a"
+	ip -n "$a" addr add 198.18.60.1/24 dev pspatstop0
+	ip -n "$a" link set pspatstop0 up
+	ip -n "$a" neigh add 198.18.60.2 lladdr 02:00:00:00:00:02 dev pspatstop0 nud permanent
+}
+
 # dummy_dev NS NAME: a dummy device, up, with 198.18.200.1/24.
 dummy_dev() {
 	ip -n "$1" link add "$2" type dummy || return 1

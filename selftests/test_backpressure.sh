@@ -8,13 +8,7 @@
 need_vm
 need_tools
 pspat_load || skip_all "cannot load sch_pspat"
-insmod "$(test_ko stopdev)" txqs=2 ring=16 hold_mask=1 || skip_all "no stopdev"
-defer rmmod pspat_stopdev
-ns_create a
-ip link set pspatstop0 netns "$a"
-ip -n "$a" addr add 198.18.60.1/24 dev pspatstop0
-ip -n "$a" link set pspatstop0 up
-ip -n "$a" neigh add 198.18.60.2 lladdr 02:00:00:00:00:02 dev pspatstop0 nud permanent
+stopdev_ns txqs=2 ring=16 hold_mask=1 || skip_all "no stopdev"
 tc -n "$a" qdisc add dev pspatstop0 root handle 1: pspat
 ktap_plan 10
 

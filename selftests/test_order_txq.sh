@@ -12,13 +12,7 @@
 need_vm
 need_tools
 pspat_load || skip_all "cannot load sch_pspat"
-insmod "$(test_ko stopdev)" txqs=2 ring=16 xps=1 || skip_all "no stopdev"
-defer rmmod pspat_stopdev
-ns_create a
-ip link set pspatstop0 netns "$a"
-ip -n "$a" addr add 198.18.60.1/24 dev pspatstop0
-ip -n "$a" link set pspatstop0 up
-ip -n "$a" neigh add 198.18.60.2 lladdr 02:00:00:00:00:02 dev pspatstop0 nud permanent
+stopdev_ns txqs=2 ring=16 xps=1 || skip_all "no stopdev"
 ip netns exec "$a" sh -c 'echo 1 >/sys/class/net/pspatstop0/queues/tx-0/xps_cpus
 	echo 2 >/sys/class/net/pspatstop0/queues/tx-1/xps_cpus'
 make_tmp
