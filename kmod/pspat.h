@@ -286,6 +286,7 @@ struct pspat_arb_stats {
 int pspat_arb_attach(struct pspat_sched *q);
 void pspat_arb_detach(struct pspat_sched *q);
 void pspat_arb_kick(void);
+void pspat_arb_doorbell(void);
 void pspat_arb_wake_if_sleeping(void);
 void pspat_arb_params_changed(void);
 void pspat_arb_snapshot(struct pspat_arb_stats *s, bool *running,
@@ -325,12 +326,14 @@ struct pspat_disp_stats {
 	u64	batches;
 	u64	packets;
 	u64	sleeps;
+	u64	arb_kicks;	/* the arbiter waited for a batch */
 	u64	busy_ns;	/* in batches that sent packets, BH off */
 };
 
 int pspat_disp_start(void);
 void pspat_disp_stop(void);
 int pspat_disp_push(struct sk_buff *skb);
+void pspat_disp_wait(void);
 void pspat_disp_kick(void);
 void pspat_disp_snapshot(struct pspat_disp_stats *s, bool *running);
 

@@ -29,11 +29,12 @@
  * sleeps until woken by a client linking a mailbox, by the qdisc's dequeue
  * hook (a child's watchdog firing or a driver waking a txq both reschedule
  * the root qdisc, whose dequeue kicks the arbiter), or by the dispatcher
- * making room. A throttled child (TBF, HFSC, FQ pacing) thus costs no CPU
- * until its own hrtimer fires. Lost wake-ups are excluded by the usual
- * pattern: the arbiter sets ->sleeping, then (full barrier) looks for
- * work and ->kicked; wakers publish work or ->kicked, then (full barrier)
- * read ->sleeping.
+ * when the arbiter waits for it (pspat_dispatcher.c). A throttled child
+ * (TBF, HFSC, FQ pacing) thus costs no CPU until its own hrtimer fires.
+ * Lost wake-ups are excluded by the usual pattern: the arbiter sets
+ * ->sleeping, then (full barrier) looks for work and ->kicked; wakers
+ * publish work or ->kicked, then (full barrier) read ->sleeping (the
+ * dequeue hook's exception: pspat_arb_doorbell()).
  */
 #include <linux/delay.h>
 #include <linux/kthread.h>
@@ -97,14 +98,39 @@ void pspat_arb_wake_if_sleeping(void)
 	rcu_read_unlock();
 }
 
-/* Something the arbiter cannot see in its lists happened: run a round. */
+/*
+ * Something the arbiter cannot see in its lists happened: run a round.
+ * The complete pattern: publish ->kicked, full barrier, read ->sleeping;
+ * pairs with set_current_state() in pspat_arb_sleep(). What the caller
+ * did before (freed room, changed a parameter) is ordered by the same
+ * barrier before the arbiter's next look.
+ */
 void pspat_arb_kick(void)
 {
-	if (!READ_ONCE(pspat_arb.kicked)) {
-		WRITE_ONCE(pspat_arb.kicked, 1);
-		smp_mb();	/* pairs with set_current_state() in the sleep */
-	}
+	WRITE_ONCE(pspat_arb.kicked, 1);
+	smp_mb();	/* pairs with set_current_state() in pspat_arb_sleep() */
 	pspat_arb_wake_if_sleeping();
+}
+
+/*
+ * The dequeue hook's kick, on every client packet: no write and no
+ * barrier while ->kicked is still 1, i.e. the arbiter has yet to start
+ * its next round (its xchg() of ->kicked, a full barrier, comes before
+ * everything that round looks at). That is only safe because nothing
+ * the round must see is published here without a full barrier of its
+ * own before our read of ->kicked: the client's packet has its own
+ * handshake (pspat_client_enqueue()); a driver waking a txq clears
+ * XOFF with test_and_clear_bit() and a child's watchdog reschedules with
+ * test_and_set_bit() (fully ordered RMWs) before net_tx_action() calls
+ * the hook, and what the watchdog waited for is time, which the round
+ * reads afresh.
+ */
+void pspat_arb_doorbell(void)
+{
+	if (READ_ONCE(pspat_arb.kicked))
+		pspat_arb_wake_if_sleeping();
+	else
+		pspat_arb_kick();
 }
 
 void pspat_arb_params_changed(void)
@@ -257,10 +283,17 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 	if (READ_ONCE(q->nheld))
 		moved += pspat_xmit(q, NULL);
 	blocked = READ_ONCE(q->nheld) >= READ_ONCE(q->held_limit);
-	/* Back to arbiter mode: let the dispatcher finish what it has. */
+	/*
+	 * Back to arbiter mode: let the dispatcher finish what it has, and
+	 * kick us when it did (ask, then look again: pspat_disp_wait()).
+	 */
 	if (!disp && q->to_disp != smp_load_acquire(&q->from_disp)) {
-		blocked = true;
-		pspat_disp_kick();
+		pspat_disp_wait();
+		/* Acquire: pairs with the release in pspat_disp_flush(). */
+		if (q->to_disp != smp_load_acquire(&q->from_disp)) {
+			blocked = true;
+			pspat_disp_kick();
+		}
 	}
 	if (!q->inq_head && !q->stash && (blocked || !q->child_qlen))
 		return moved;

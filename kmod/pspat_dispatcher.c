@@ -17,10 +17,22 @@
  * (XPS) rather than keep the sender's, and land in pspat's own enqueue.
  *
  * A full queue makes the arbiter keep packets in the child (one dequeued
- * packet waits in a per-qdisc stash); the dispatcher kicks the arbiter
- * after every batch. The queue stays empty in arbiter mode; switching
- * back to arbiter mode waits until the dispatcher has emptied it, so
- * nothing is reordered.
+ * packet waits in a per-qdisc stash). The queue stays empty in arbiter
+ * mode; switching back to arbiter mode waits until the dispatcher has
+ * emptied it, so nothing is reordered.
+ *
+ * Wake-ups, both ways, each the complete pattern (publish, full barrier,
+ * read the other side's flag; the sleeper sets its flag, full barrier,
+ * then looks at what it would be woken for):
+ * - arbiter -> dispatcher: pspat_disp_kick() after pushing, paired with
+ *   set_current_state() in pspat_disp_thread(), which then looks at
+ *   ->kicked and at the queue itself;
+ * - dispatcher -> arbiter, only when the arbiter waits for it (a full
+ *   queue, or back to arbiter mode with packets still queued): the
+ *   arbiter sets ->arb_waits and looks again (pspat_disp_wait()); after a
+ *   batch the dispatcher reads ->arb_waits and kicks. Kicking after every
+ *   batch instead would cost the arbiter a wake-up (and idle_poll_us of
+ *   polling) per batch at low load.
  */
 #include <linux/kthread.h>
 #include <linux/slab.h>
@@ -37,24 +49,49 @@ static struct {
 	struct task_struct __rcu *task;
 	int			sleeping;
 	int			kicked;
+	int			arb_waits;	/* the arbiter wants a kick */
 	int			applied_cpu;
 	struct pspat_disp_stats	stats;
 } pspat_disp;
 
+/*
+ * Arbiter: it will wait for the dispatcher (room in the queue, or the
+ * queue emptied); ask for a kick after the next batch. The caller looks
+ * at what it waits for *after* this: the full barrier pairs with the one
+ * in pspat_disp_thread() between a batch and reading ->arb_waits, so
+ * either the arbiter sees what that batch did or the dispatcher sees the
+ * request.
+ */
+void pspat_disp_wait(void)
+{
+	WRITE_ONCE(pspat_disp.arb_waits, 1);
+	smp_mb();	/* pairs with smp_mb() after a batch, pspat_disp_thread() */
+}
+
 /* Arbiter only. 0, or -ENOBUFS when the queue is full. */
 int pspat_disp_push(struct sk_buff *skb)
 {
+	if (likely(!iffq_insert(pspat_disp.fifo, skb)))
+		return 0;
+	/* Full: ask for a kick, then look again (see pspat_disp_wait()). */
+	pspat_disp_wait();
 	return iffq_insert(pspat_disp.fifo, skb);
 }
 
+/*
+ * Arbiter: packets were pushed, or a parameter changed. Publish ->kicked
+ * every time, then a full barrier, then read ->sleeping: pairs with
+ * set_current_state() in pspat_disp_thread(). Skipping the barrier when
+ * ->kicked is still 1 would let the read of ->sleeping pass pushes still
+ * in our store buffer while the dispatcher clears ->kicked, finds the
+ * queue empty and sleeps. A write per round, not per packet.
+ */
 void pspat_disp_kick(void)
 {
 	struct task_struct *t;
 
-	if (!READ_ONCE(pspat_disp.kicked)) {
-		WRITE_ONCE(pspat_disp.kicked, 1);
-		smp_mb();	/* pairs with set_current_state() below */
-	}
+	WRITE_ONCE(pspat_disp.kicked, 1);
+	smp_mb();	/* pairs with set_current_state() in pspat_disp_thread() */
 	if (!READ_ONCE(pspat_disp.sleeping))
 		return;
 	rcu_read_lock();
@@ -127,13 +164,26 @@ static int pspat_disp_thread(void *unused)
 			trace_pspat_dispatch_batch(n);
 			pspat_disp.stats.batches++;
 			pspat_disp.stats.packets += n;
-			pspat_arb_kick();	/* room for the arbiter */
+			/* Pairs with smp_mb() in pspat_disp_wait(). */
+			smp_mb();
+			if (READ_ONCE(pspat_disp.arb_waits)) {
+				/*
+				 * A request that lands between the read and
+				 * this write is not lost: the kick makes the
+				 * arbiter look again, and one that still
+				 * waits asks again.
+				 */
+				WRITE_ONCE(pspat_disp.arb_waits, 0);
+				pspat_disp.stats.arb_kicks++;
+				pspat_arb_kick();
+			}
 			cond_resched();
 			continue;
 		}
 		WRITE_ONCE(pspat_disp.sleeping, 1);
 		set_current_state(TASK_INTERRUPTIBLE);	/* full barrier */
-		if (READ_ONCE(pspat_disp.kicked) || kthread_should_stop()) {
+		if (READ_ONCE(pspat_disp.kicked) ||
+		    !iffq_empty(pspat_disp.fifo) || kthread_should_stop()) {
 			__set_current_state(TASK_RUNNING);
 		} else {
 			pspat_disp.stats.sleeps++;
@@ -157,6 +207,7 @@ int pspat_disp_start(void)
 	if (err)
 		goto fail;
 	pspat_disp.kicked = 0;
+	pspat_disp.arb_waits = 0;
 	pspat_disp.sleeping = 0;
 	pspat_disp.applied_cpu = INT_MIN;
 	t = kthread_create(pspat_disp_thread, NULL, "pspat-snd");

@@ -116,7 +116,7 @@ static struct sk_buff *pspat_dequeue(struct Qdisc *sch)
 	 */
 	if (test_bit(__QDISC_STATE_MISSED, &sch->state))
 		clear_bit(__QDISC_STATE_MISSED, &sch->state);
-	pspat_arb_kick();
+	pspat_arb_doorbell();
 	return NULL;
 }
 
