@@ -72,6 +72,7 @@ extern int pspat_arbiter_cpu;
 extern int pspat_dispatcher_cpu;
 extern unsigned int pspat_idle_poll_us;
 extern unsigned int pspat_max_mailboxes;
+int pspat_params_check(void);
 
 /* ---- per-packet state -------------------------------------------------- */
 

@@ -124,7 +124,26 @@ static int pspat_set_idle_poll(const char *val, const struct kernel_param *kp)
 	return err;
 }
 
-/* Entries and line size must form a valid IFFQ together (two lines at least). */
+/*
+ * Entries and line size must form a valid IFFQ together (two lines at
+ * least). At load time the values come in the order the command line
+ * gives them, so each is only range-checked then, and the pair once all
+ * are parsed (pspat_params_check(), from module init); afterwards, every
+ * write is checked against the other value. Writes through sysfs are
+ * serialised by the module's kernel_param_lock(), so two of them cannot
+ * each pass against the other's old value.
+ */
+static bool pspat_params_loaded;
+
+static int pspat_check_geometry(unsigned int entries, unsigned int line)
+{
+	if (!iffq_check_geometry(entries, line))
+		return 0;
+	pr_warn("sch_pspat: mailbox_entries (%u) x 8 bytes must span two mailbox_line_size (%u) lines\n",
+		entries, line);
+	return -EINVAL;
+}
+
 static int pspat_set_geometry(const char *val, const struct kernel_param *kp)
 {
 	bool entries = kp->arg == &pspat_mailbox_entries;
@@ -139,15 +158,23 @@ static int pspat_set_geometry(const char *val, const struct kernel_param *kp)
 				     true, &v);
 	if (err)
 		return err;
-	if (iffq_check_geometry(entries ? v : pspat_mailbox_entries,
-				entries ? pspat_mailbox_line_size : v)) {
-		pr_warn("sch_pspat: mailbox_entries (%u) x 8 bytes must span two mailbox_line_size (%u) lines\n",
-			entries ? v : pspat_mailbox_entries,
-			entries ? pspat_mailbox_line_size : v);
+	if (pspat_params_loaded &&
+	    pspat_check_geometry(entries ? v : pspat_mailbox_entries,
+				 entries ? pspat_mailbox_line_size : v))
 		return -EINVAL;
-	}
 	WRITE_ONCE(*(unsigned int *)kp->arg, v);
 	return 0;
+}
+
+/* Module init, once every load-time parameter is parsed. */
+int pspat_params_check(void)
+{
+	int err = pspat_check_geometry(pspat_mailbox_entries,
+				       pspat_mailbox_line_size);
+
+	if (!err)
+		pspat_params_loaded = true;
+	return err;
 }
 
 static int pspat_set_cpu(const char *val, const struct kernel_param *kp)

@@ -349,8 +349,11 @@ static struct Qdisc_ops pspat_qdisc_ops __read_mostly = {
 
 static int __init pspat_module_init(void)
 {
-	int err = pspat_mb_init();
+	int err = pspat_params_check();
 
+	if (err)
+		return err;
+	err = pspat_mb_init();
 	if (err)
 		return err;
 	err = pspat_order_init();

@@ -5,9 +5,21 @@
 # taken, at load time and at run time.
 . "$(dirname "$0")/lib.sh"
 need_vm
-ktap_plan 14
+ktap_plan 18
 check_fails "insmod with arb_batch=0 fails" insmod "$PSPAT_KO" arb_batch=0
 check_fails "insmod with xmit_mode=bogus fails" insmod "$PSPAT_KO" xmit_mode=bogus
+# The mailbox geometry is a pair: any order on the command line works.
+check "insmod mailbox_line_size=4096 mailbox_entries=1024 (line first)" \
+	eval 'insmod "$PSPAT_KO" mailbox_line_size=4096 mailbox_entries=1024 &&
+	[ "$(pspat_param mailbox_line_size) $(pspat_param mailbox_entries)" = "4096 1024" ] &&
+	rmmod sch_pspat'
+check "insmod mailbox_entries=1024 mailbox_line_size=4096 (entries first)" \
+	eval 'insmod "$PSPAT_KO" mailbox_entries=1024 mailbox_line_size=4096 &&
+	rmmod sch_pspat'
+check_fails "insmod mailbox_line_size=4096 alone fails (512 x 8 B is one line)" \
+	insmod "$PSPAT_KO" mailbox_line_size=4096
+check "the log says why" \
+	grep -q "mailbox_entries (512) x 8 bytes must span two mailbox_line_size (4096) lines" <(dmesg)
 check "insmod with valid values" insmod "$PSPAT_KO" arb_batch=32 \
 	xmit_mode=dispatcher mailbox_entries=256 idle_poll_us=10
 defer rmmod sch_pspat
