@@ -288,6 +288,7 @@ int pspat_arb_attach(struct pspat_sched *q);
 void pspat_arb_detach(struct pspat_sched *q);
 void pspat_arb_kick(void);
 void pspat_arb_doorbell(void);
+void pspat_apply_cpu(int *applied, int want);
 void pspat_arb_wake_if_sleeping(void);
 void pspat_arb_params_changed(void);
 void pspat_arb_snapshot(struct pspat_arb_stats *s, bool *running,

@@ -39,6 +39,7 @@
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/isolation.h>
 #include <linux/timekeeping.h>
 
 #include "pspat.h"
@@ -435,15 +436,35 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 	return moved;
 }
 
-static void pspat_apply_cpu(int *applied, int want)
+/**
+ * pspat_apply_cpu - keep the calling kthread where arbiter_cpu or
+ * dispatcher_cpu says
+ * @applied: what was last applied (INT_MIN: nothing)
+ * @want: a CPU, or -1: unpinned, i.e. the housekeeping CPUs, where the
+ *	kernel puts unbound kthreads
+ *
+ * Recorded only once it took. A pinned CPU that goes offline makes the
+ * scheduler move us and widen our mask: we pin again as soon as the CPU
+ * is back. Called every round; while pinned it reads only our own task.
+ */
+void pspat_apply_cpu(int *applied, int want)
 {
-	if (*applied == want)
-		return;
-	if (want >= 0 && cpu_online(want))
-		set_cpus_allowed_ptr(current, cpumask_of(want));
-	else
-		set_cpus_allowed_ptr(current, cpu_possible_mask);
-	*applied = want;
+	const struct cpumask *mask;
+
+	if (want < 0) {
+		if (*applied == want)
+			return;
+		mask = housekeeping_cpumask(HK_TYPE_KTHREAD);
+	} else {
+		if (*applied == want && current->nr_cpus_allowed == 1 &&
+		    cpumask_test_cpu(want, current->cpus_ptr))
+			return;
+		*applied = INT_MIN;
+		if (!cpu_online(want))
+			return;		/* again next round */
+		mask = cpumask_of(want);
+	}
+	*applied = set_cpus_allowed_ptr(current, mask) ? INT_MIN : want;
 }
 
 static void pspat_arb_sleep(struct pspat_arb *arb)

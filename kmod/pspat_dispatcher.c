@@ -145,14 +145,10 @@ static int pspat_disp_thread(void *unused)
 {
 	while (!kthread_should_stop()) {
 		unsigned int n;
-		int want = READ_ONCE(pspat_dispatcher_cpu);
 		u64 t0;
 
-		if (pspat_disp.applied_cpu != want) {
-			set_cpus_allowed_ptr(current, want >= 0 && cpu_online(want) ?
-					     cpumask_of(want) : cpu_possible_mask);
-			pspat_disp.applied_cpu = want;
-		}
+		pspat_apply_cpu(&pspat_disp.applied_cpu,
+				READ_ONCE(pspat_dispatcher_cpu));
 		xchg(&pspat_disp.kicked, 0);
 		local_bh_disable();
 		t0 = ktime_get_ns();	/* busy_ns: as the arbiter's */

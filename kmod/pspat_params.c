@@ -10,8 +10,8 @@
  *  dispatch_batch     1..4096   packets per dispatcher batch
  *  mailbox_entries    power of 2, 8..65536         new mailboxes
  *  mailbox_line_size  power of 2, 64..4096 bytes   new mailboxes
- *  arbiter_cpu        -1 (unpinned) or an online CPU   at once
- *  dispatcher_cpu     -1 (unpinned) or an online CPU   at once
+ *  arbiter_cpu        -1 (unpinned) or an online CPU   at once, and again
+ *  dispatcher_cpu     -1 (unpinned) or an online CPU   after CPU hotplug
  *  idle_poll_us       0..1000000: how long an idle arbiter polls before
  *                     sleeping
  *  max_mailboxes      0..1048576 thread mailboxes; beyond, threads share
