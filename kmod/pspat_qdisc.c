@@ -125,6 +125,22 @@ static struct sk_buff *pspat_peek(struct Qdisc *sch)
 	return NULL;
 }
 
+/*
+ * Root only: below a class, a dequeue that never returns a packet would
+ * starve the parent. One exception: as net.core.default_qdisc on a
+ * multi-queue device, the kernel makes mq the root and mq creates a
+ * default qdisc for every txq, with no options and parent 0:N, while the
+ * device has no root yet. Each of those is its txq's own root (the stack
+ * transmits to it directly), and pspat serves it as it serves a root:
+ * one pspat per txq, as fq_codel would be. Refusing would leave the
+ * device with noqueue.
+ */
+static bool pspat_txq_default(struct Qdisc *sch, struct nlattr *opt)
+{
+	return !opt && !TC_H_MAJ(sch->parent) &&
+	       rtnl_dereference(qdisc_dev(sch)->qdisc) == &noop_qdisc;
+}
+
 static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 		      struct netlink_ext_ack *extack)
 {
@@ -132,7 +148,7 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 	int err;
 
 	q->sch = sch;
-	if (sch->parent != TC_H_ROOT) {
+	if (sch->parent != TC_H_ROOT && !pspat_txq_default(sch, opt)) {
 		NL_SET_ERR_MSG(extack, "pspat must be the root qdisc: use 'root', not 'parent'");
 		return -EOPNOTSUPP;
 	}
