@@ -179,10 +179,12 @@ static int pspat_init(struct Qdisc *sch, struct nlattr *opt,
 
 /*
  * The device goes down (dev_deactivate() -> dev_reset_queue(): seqlock and
- * root lock held, no client inside the enqueue any more). Drop what the child and the
- * transmit stage hold; packets still in mailboxes or on their way to the
- * dispatcher carry the old generation and are dropped where found. All of
- * it is counted as dropped, so the accounting still adds up.
+ * root lock held, no client inside the enqueue any more), or the driver
+ * cuts its tx queues (qdisc_reset_all_tx_gt(): root lock only, clients
+ * and the transmit stage running). Drop what the child holds; packets
+ * still in mailboxes, on their way to the dispatcher or held carry the
+ * old generation and are dropped where found. All of it is counted as
+ * dropped, so the accounting still adds up.
  */
 static void pspat_reset(struct Qdisc *sch)
 {
@@ -215,7 +217,16 @@ static void pspat_reset(struct Qdisc *sch)
 	qs->backlog -= backlog;
 	qs->drops += qlen;
 	pspat_fold_stats(sch);
-	__pspat_xmit_purge(q);
+	/*
+	 * The held lists belong to the transmit stage, under the seqlock.
+	 * dev_reset_queue() holds it, after dev_deactivate() unhooked us
+	 * from the txqs: purge. qdisc_reset_all_tx_gt() (a driver cutting
+	 * its tx queues, e.g. ethtool -L) holds only the root lock while we
+	 * are live: leave them, the new generation makes the transmit stage
+	 * drop them, counted, the next time it looks at them.
+	 */
+	if (rcu_access_pointer(sch->dev_queue->qdisc) != sch)
+		__pspat_xmit_purge(q);
 	q->child_qlen = 0;
 }
 

@@ -233,12 +233,15 @@ ns_create() {
 	printf -v "$1" '%s' "$name"
 }
 
-# veth_pair NS_A NS_B [SUBNET_INDEX]: veth "va" in NS_A with 198.18.I.1/24
+# veth_pair NS_A NS_B [SUBNET_INDEX [QUEUES]]: veth "va" in NS_A with 198.18.I.1/24
 # and "vb" in NS_B with 198.18.I.2/24, both up, neighbours resolved
 # statically so that the first packets are not ARP-delayed or reordered.
+# QUEUES: tx and rx queues on each end (default: one).
 veth_pair() {
-	local a=$1 b=$2 i=${3:-0} maca macb
-	ip link add va netns "$a" type veth peer name vb netns "$b" || return 1
+	local a=$1 b=$2 i=${3:-0} maca macb q=()
+	[ -n "${4:-}" ] && q=(numtxqueues "$4" numrxqueues "$4")
+	ip link add va netns "$a" "${q[@]}" type veth peer name vb netns "$b" "${q[@]}" ||
+		return 1
 	ip -n "$a" addr add "198.18.$i.1/24" dev va
 	ip -n "$b" addr add "198.18.$i.2/24" dev vb
 	ip -n "$a" link set va up
