@@ -41,13 +41,18 @@
 #include "pspat.h"
 #include "pspat_trace.h"
 
-/* The packet's txq, capped (and fixed in the skb) as the core does. */
+/*
+ * The packet's txq, capped (and fixed in the skb) as the core's
+ * netdev_cap_txqueue() does, to 0, but without its warning: here it is
+ * no driver bug, only a packet that was queued before the driver cut its
+ * tx queues (ethtool -L).
+ */
 static unsigned int pspat_txq_index(struct net_device *dev, struct sk_buff *skb)
 {
 	u16 i = skb_get_queue_mapping(skb);
 
 	if (unlikely(i >= dev->real_num_tx_queues)) {
-		i = netdev_cap_txqueue(dev, i);
+		i = 0;
 		skb_set_queue_mapping(skb, i);
 	}
 	return i;

@@ -154,7 +154,7 @@ static void stopdev_drain(struct net_device *dev)
 	unsigned int i;
 
 	local_bh_disable();
-	for (i = 0; i < dev->real_num_tx_queues; i++) {
+	for (i = 0; i < dev->num_tx_queues; i++) {	/* also cut ones */
 		struct netdev_queue *txq = netdev_get_tx_queue(dev, i);
 
 		__netif_tx_lock(txq, smp_processor_id());
@@ -179,6 +179,33 @@ static const struct kernel_param_ops stopdev_drain_ops = {
 };
 module_param_cb(drain, &stopdev_drain_ops, NULL, 0200);
 MODULE_PARM_DESC(drain, "write anything: free the held packets, wake the queues");
+
+/* The driver cutting or restoring its tx queues, as ethtool -L does. */
+static int stopdev_set_real_txqs(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	rtnl_lock();
+	err = stopdev && v ? netif_set_real_num_tx_queues(stopdev, v) : -EINVAL;
+	rtnl_unlock();
+	return err;
+}
+
+static int stopdev_get_real_txqs(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", stopdev ? stopdev->real_num_tx_queues : 0);
+}
+
+static const struct kernel_param_ops stopdev_real_txqs_ops = {
+	.set = stopdev_set_real_txqs,
+	.get = stopdev_get_real_txqs,
+};
+module_param_cb(real_txqs, &stopdev_real_txqs_ops, NULL, 0644);
+MODULE_PARM_DESC(real_txqs, "tx queues in use (1-txqs), changed like ethtool -L");
 
 static int stopdev_get_txq_packets(char *buf, const struct kernel_param *kp)
 {
