@@ -155,7 +155,7 @@ void pspat_mb_quiesce(void);
 void pspat_mb_stop(void);
 struct pspat_mailbox *pspat_mb_get(void);
 struct pspat_mailbox *pspat_mb_by_id(u32 id);
-void pspat_mb_gc(void);
+bool pspat_mb_gc(void);
 bool pspat_mb_gc_pending(void);
 
 /* Counters of the mailbox layer, for debugfs. */

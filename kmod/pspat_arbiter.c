@@ -59,6 +59,7 @@ struct pspat_arb {
 	bool			throttled;	/* a child waits for its timer */
 	unsigned long		gc_next;	/* jiffies */
 	unsigned long		flow_gc_next;	/* jiffies */
+	unsigned int		gc_sleep_ms;	/* idle sleep while a gc waits */
 	struct pspat_arb_stats	stats;
 };
 
@@ -67,6 +68,10 @@ static struct pspat_arb pspat_arb = {
 	.qdiscs		= LIST_HEAD_INIT(pspat_arb.qdiscs),
 	.active		= LIST_HEAD_INIT(pspat_arb.active),
 };
+
+/* An idle arbiter's sleep while a dead thread's mailbox waits for it. */
+#define PSPAT_GC_SLEEP_MIN_MS	10
+#define PSPAT_GC_SLEEP_MAX_MS	1000
 
 static DEFINE_MUTEX(pspat_users_mutex);		/* start/stop, nr_qdiscs */
 static DEFINE_PER_CPU(struct llist_head, pspat_cpu_list);
@@ -470,10 +475,14 @@ void pspat_apply_cpu(int *applied, int want)
 static void pspat_arb_sleep(struct pspat_arb *arb)
 {
 	/*
-	 * Waiting for an exiting thread to be dead: look again soon; flow
-	 * entries of closed sockets: at the next collection.
+	 * Waiting for an exiting thread to be dead: look again soon, then
+	 * less and less often while it stays on its way out (a task can
+	 * hang closing its files, e.g. a lingering TCP close: that must not
+	 * cost a wake-up every 10 ms); flow entries of closed sockets: at
+	 * the next collection.
 	 */
-	long timeout = pspat_mb_gc_pending() ? msecs_to_jiffies(10) :
+	bool gc = pspat_mb_gc_pending();
+	long timeout = gc ? msecs_to_jiffies(arb->gc_sleep_ms) :
 		       pspat_order_gc_pending() ? HZ : MAX_SCHEDULE_TIMEOUT;
 
 	WRITE_ONCE(arb->sleeping, 1);
@@ -489,6 +498,9 @@ static void pspat_arb_sleep(struct pspat_arb *arb)
 		/* Not woken: the garbage collector's timeout expired. */
 		if (schedule_timeout(timeout))
 			arb->stats.wakeups++;
+		else if (gc)
+			arb->gc_sleep_ms = min(2 * arb->gc_sleep_ms,
+					       PSPAT_GC_SLEEP_MAX_MS);
 	}
 	WRITE_ONCE(arb->sleeping, 0);
 }
@@ -518,7 +530,8 @@ static int pspat_arb_thread(void *unused)
 		local_bh_enable();
 		if (pspat_mb_gc_pending() &&
 		    (!moved || time_after_eq(jiffies, arb->gc_next))) {
-			pspat_mb_gc();
+			if (pspat_mb_gc())
+				arb->gc_sleep_ms = PSPAT_GC_SLEEP_MIN_MS;
 			arb->stats.gc_runs++;
 			arb->gc_next = jiffies + HZ / 10;
 		}
@@ -559,6 +572,7 @@ static int pspat_arb_start(void)
 	pspat_arb.kicked = 0;
 	pspat_arb.sleeping = 0;
 	pspat_arb.applied_cpu = INT_MIN;
+	pspat_arb.gc_sleep_ms = PSPAT_GC_SLEEP_MIN_MS;
 
 	err = pspat_mb_start();
 	if (err)

@@ -34,6 +34,7 @@
 #include <linux/hashtable.h>
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
+#include <trace/events/sched.h>
 
 #include "pspat.h"
 
@@ -196,6 +197,18 @@ static void pspat_mb_exit_probe(void *data, struct task_struct *t)
 	rcu_read_unlock();
 }
 
+/*
+ * The probe is registered untyped (the tracepoint is found by name: it is
+ * not exported), so check here, for each kernel we build for, that its
+ * prototype is the tracepoint's: a drift would compile and then, under
+ * kCFI, trap at run time.
+ */
+typedef void (*pspat_exit_probe_t)(void *data, struct task_struct *t);
+static_assert(__same_type(&pspat_mb_exit_probe, pspat_exit_probe_t));
+static_assert(__same_type(&register_trace_sched_process_exit,
+			  int (*)(pspat_exit_probe_t, void *)),
+	      "sched_process_exit's prototype changed: adapt pspat_mb_exit_probe() in compat.h");
+
 bool pspat_mb_gc_pending(void)
 {
 	return !llist_empty(&pspat_mb_exiting) || !list_empty(&pspat_mb_dying);
@@ -221,11 +234,15 @@ static void pspat_mb_unpublish(struct pspat_mailbox *mb)
 /**
  * pspat_mb_gc - reclaim the mailboxes of dead threads (arbiter context,
  * arbiter mutex held, so this is the consumer of every mailbox)
+ *
+ * Return: true if it got anywhere (took newly exiting threads or freed a
+ * mailbox), false if every one it waits for is still on its way out.
  */
-void pspat_mb_gc(void)
+bool pspat_mb_gc(void)
 {
 	struct llist_node *n = llist_del_all(&pspat_mb_exiting);
 	struct pspat_mailbox *mb, *tmp;
+	bool progress = n;
 
 	llist_for_each_entry_safe(mb, tmp, n, exit_node)
 		list_add_tail(&mb->dying, &pspat_mb_dying);
@@ -248,7 +265,9 @@ void pspat_mb_gc(void)
 		atomic_dec(&pspat_mb_stats.live);
 		atomic64_inc(&pspat_mb_stats.reclaimed);
 		call_rcu(&mb->rcu, pspat_mb_free_rcu);
+		progress = true;
 	}
+	return progress;
 }
 
 static void pspat_mb_find_exit_tp(struct tracepoint *tp, void *priv)
