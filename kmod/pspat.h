@@ -245,7 +245,8 @@ struct pspat_sched {
 	unsigned int		child_qlen;	/* hint: child backlog after dequeue */
 	bool			throttled;	/* child had packets, gave none */
 	u64			arbitrated;	/* dequeued from the child */
-	u64			child_drops;	/* refused by the child (or stolen) */
+	u64			child_drops;	/* refused by the child */
+	u64			stolen;		/* taken by the child's actions */
 	u64			stale_drops;	/* from before a reset or destroy */
 
 	/* Transmit stage, under sch->seqlock. */

@@ -42,6 +42,7 @@
 #include <linux/sched/isolation.h>
 #include <linux/timekeeping.h>
 
+#include "compat.h"
 #include "pspat.h"
 #include "pspat_trace.h"
 
@@ -205,20 +206,30 @@ static void pspat_arb_enqueue(struct pspat_sched *q, u16 gen, unsigned int max,
 			pspat_stale_drop(q, skb);	/* queued before a reset */
 			continue;
 		}
+		pspat_preset_drop_reason(skb);
 		ret = qdisc_enqueue(skb, q->child, to_free);
 		if (unlikely(ret != NET_XMIT_SUCCESS)) {
+			this_cpu_sub(sch->cpu_qstats->backlog, len);
+			qdisc_qstats_cpu_qlen_dec(sch);
 			/*
-			 * Dropped, stolen by an action, or (NET_XMIT_CN) kept
-			 * while another packet went: as for any parent, the
-			 * child's own qdisc_tree_reduce_backlog() balances the
-			 * latter (see pspat_fold_stats()).
+			 * Taken by an action (mirred redirect, a STOLEN
+			 * verdict): gone, but not dropped; upstream parents
+			 * do not count it either (net_xmit_drop_count()).
+			 */
+			if (!net_xmit_drop_count(ret)) {
+				q->stolen++;
+				continue;
+			}
+			/*
+			 * Dropped, or (NET_XMIT_CN) kept while another packet
+			 * went: as for any parent, the child's own
+			 * qdisc_tree_reduce_backlog() balances the latter
+			 * (see pspat_fold_stats()).
 			 */
 			q->child_drops++;
 			/* Its sender's next enqueue says NET_XMIT_CN. */
 			if (!READ_ONCE(mb->congested))
 				WRITE_ONCE(mb->congested, 1);
-			this_cpu_sub(sch->cpu_qstats->backlog, len);
-			qdisc_qstats_cpu_qlen_dec(sch);
 			qdisc_qstats_cpu_drop(sch);
 		}
 	}
@@ -335,7 +346,7 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 	spin_unlock(qdisc_lock(sch));
 
 	if (unlikely(to_free))
-		kfree_skb_list_reason(to_free, SKB_DROP_REASON_QDISC_DROP);
+		kfree_skb_list_reason(to_free, pspat_drop_reason(to_free));
 	if (tx)
 		pspat_xmit(q, tx);
 	if (pushed)

@@ -21,9 +21,9 @@ static void pspat_show_qdisc(struct pspat_sched *q, void *arg)
 		pushed += per_cpu_ptr(q->pcpu, cpu)->pushed;
 		mb_full += per_cpu_ptr(q->pcpu, cpu)->mb_full;
 	}
-	seq_printf(m, "qdisc dev %s handle %x: pushed %llu mb_full %llu arbitrated %llu child_drops %llu stale_drops %llu backpressure %llu xmit_drops %llu to_disp %llu from_disp %llu nheld %u\n",
+	seq_printf(m, "qdisc dev %s handle %x: pushed %llu mb_full %llu arbitrated %llu child_drops %llu stolen %llu stale_drops %llu backpressure %llu xmit_drops %llu to_disp %llu from_disp %llu nheld %u\n",
 		   pspat_dev(q)->name, q->sch->handle >> 16, pushed, mb_full,
-		   q->arbitrated, q->child_drops, q->stale_drops,
+		   q->arbitrated, q->child_drops, q->stolen, q->stale_drops,
 		   q->backpressure, q->xmit_drops, q->to_disp,
 		   READ_ONCE(q->from_disp), READ_ONCE(q->nheld));
 }

@@ -140,11 +140,15 @@ TRACE_EVENT(pspat_backpressure,
 		  __entry->txq, __entry->held)
 );
 
-/* The driver accepted a packet (its last segment). */
+/*
+ * The driver accepted a packet (its last segment). The driver may have
+ * freed it already: the skb is passed as a plain address, so that a BTF
+ * program attached to the raw tracepoint cannot take it for a live skb.
+ */
 TRACE_EVENT(pspat_xmit,
-	TP_PROTO(const struct net_device *dev, const struct sk_buff *skb,
+	TP_PROTO(const struct net_device *dev, const void *skbaddr,
 		 unsigned int len, unsigned int txq),
-	TP_ARGS(dev, skb, len, txq),
+	TP_ARGS(dev, skbaddr, len, txq),
 	TP_STRUCT__entry(
 		__field(const void *,	skbaddr)
 		__field(unsigned int,	len)
@@ -152,7 +156,7 @@ TRACE_EVENT(pspat_xmit,
 		__field(unsigned int,	txq)
 	),
 	TP_fast_assign(
-		__entry->skbaddr = skb;
+		__entry->skbaddr = skbaddr;
 		__entry->len = len;
 		__entry->ifindex = dev->ifindex;
 		__entry->txq = txq;

@@ -155,7 +155,8 @@ static struct sk_buff *pspat_xmit_list(struct pspat_sched *q,
 		if (unlikely(netif_xmit_frozen_or_stopped(txq)))
 			break;
 		skb_mark_not_on_list(skb);
-		dev_queue_xmit_nit(skb, dev);	/* taps: tcpdump sees it */
+		if (dev_nit_active(dev))	/* taps: tcpdump sees it */
+			dev_queue_xmit_nit(skb, dev);
 		rc = netdev_start_xmit(skb, dev, txq, !!next);
 		if (unlikely(!dev_xmit_complete(rc))) {
 			skb->next = next;	/* NETDEV_TX_BUSY: keep it */
@@ -167,7 +168,7 @@ static struct sk_buff *pspat_xmit_list(struct pspat_sched *q,
 			_bstats_update(this_cpu_ptr(sch->cpu_bstats), len, segs);
 			if (held)
 				q->held->flows[bucket]--;
-			/* Only the address is recorded: @skb may be gone. */
+			/* @skb may be gone: pass its address, not the skb. */
 			trace_pspat_xmit(dev, skb, len, txq - dev->_tx);
 		}
 		(*sent)++;
