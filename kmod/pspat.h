@@ -283,6 +283,7 @@ struct pspat_arb_stats {
 	u64	throttle_sleeps;	/* slept with a throttled child */
 	u64	gc_runs;
 	u64	busy_ns;	/* in rounds that moved packets, BH off */
+	u64	max_section;	/* most packets moved with BH off at once */
 };
 
 int pspat_arb_attach(struct pspat_sched *q);

@@ -359,24 +359,45 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 #define PSPAT_ARB_FENCE_PASSES	4
 
 /*
+ * The arbiter's work with BH off comes in bounded sections. Draining the
+ * mailboxes is one: it takes at most this many packets (or one arb_batch,
+ * if that is more), and the next round starts with the mailbox where it
+ * stopped. Each qdisc is then served in a section of its own: what that
+ * drain took for it into its child, at most max(batch, that) out, plus
+ * what its stopped txqs held. Between sections, softirqs run and the
+ * arbiter yields if it should. With 1000 busy threads, draining every one
+ * by arb_batch in one go was 64k packets with softirqs (and RCU-bh) held
+ * off on the arbiter's CPU.
+ */
+#define PSPAT_ARB_SECTION	1024
+
+/*
  * Drain the active mailboxes (only those a fence stopped, if @fenced_only)
- * by up to @batch packets each; add what was taken to *@moved. Return the
- * number of mailboxes that stopped at a fence.
+ * by up to @batch packets each, while *@moved is below @cap; add what was
+ * taken to *@moved. Return the number of mailboxes that stopped at a
+ * fence. Stopped by @cap, it rotates the list so that the next drain
+ * starts where this one stopped.
  */
 static unsigned int pspat_arb_drain(struct pspat_arb *arb, unsigned int batch,
-				    bool fenced_only, unsigned long *moved)
+				    bool fenced_only, unsigned long *moved,
+				    unsigned long cap)
 {
 	struct pspat_mailbox *mb, *tmp;
 	unsigned int fenced = 0;
 
 	list_for_each_entry_safe(mb, tmp, &arb->active, active) {
-		unsigned int n = 0;
+		unsigned int n = 0, want;
 		struct sk_buff *skb;
 
+		if (*moved >= cap) {
+			list_rotate_to_front(&mb->active, &arb->active);
+			break;
+		}
 		if (fenced_only && !mb->fenced)
 			continue;
 		mb->fenced = false;
-		while (n < batch && (skb = iffq_peek(mb->fifo))) {
+		want = min_t(unsigned long, batch, cap - *moved);
+		while (n < want && (skb = iffq_peek(mb->fifo))) {
 			if (unlikely(pspat_cb(skb)->fence_id) &&
 			    !pspat_fence_passed(pspat_cb(skb))) {
 				mb->fenced = true;
@@ -392,20 +413,43 @@ static unsigned int pspat_arb_drain(struct pspat_arb *arb, unsigned int batch,
 			trace_pspat_mailbox_drain(mb, n, mb->cpu);
 		if (mb->fenced)
 			fenced++;
-		else if (n < batch)
+		else if (n < want)
 			pspat_mb_unlist(arb, mb);
 		*moved += n;
 	}
 	return fenced;
 }
 
+/* Close a BH-off section of @n packets: its cost, its size, softirqs. */
+static void pspat_arb_section_end(struct pspat_arb *arb, u64 t0,
+				  unsigned long n)
+{
+	if (n) {
+		/*
+		 * The cost of the work, without the idle polling (empty
+		 * rounds) and the softirqs that run when BH comes back on
+		 * (a veth's receiver): the benchmark's ns per packet.
+		 */
+		arb->stats.busy_ns += ktime_get_ns() - t0;
+		if (n > arb->stats.max_section)
+			arb->stats.max_section = n;
+	}
+	local_bh_enable();
+}
+
+/* Arbiter mutex held; called and returns with BH enabled. */
 static unsigned long pspat_arb_round(struct pspat_arb *arb)
 {
 	unsigned int batch = READ_ONCE(pspat_arb_batch);
+	unsigned long cap = max_t(unsigned long, PSPAT_ARB_SECTION, batch);
 	struct pspat_mailbox *mb, *tmp;
-	unsigned long moved = 0, taken;
+	unsigned long moved = 0, taken, n;
 	unsigned int i, served, fenced;
 	struct pspat_sched *q;
+	u64 t0;
+
+	local_bh_disable();
+	t0 = ktime_get_ns();
 
 	/* 1. Newly linked mailboxes, starting from a different CPU each time. */
 	for (i = 0; i < nr_cpu_ids; i++) {
@@ -428,23 +472,30 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 
 	/* 2. Drain each active mailbox by up to @batch packets. */
 	served = arb->nr_active;
-	fenced = pspat_arb_drain(arb, batch, false, &moved);
+	fenced = pspat_arb_drain(arb, batch, false, &moved, cap);
 	/* Mailboxes a fence stopped: again, while the others make progress. */
 	for (i = 0; fenced && i < PSPAT_ARB_FENCE_PASSES; i++) {
-		unsigned long more = 0;
+		unsigned long more = moved;
 
-		fenced = pspat_arb_drain(arb, batch, true, &more);
-		if (!more)
+		fenced = pspat_arb_drain(arb, batch, true, &more, cap);
+		if (more == moved)
 			break;
-		moved += more;
+		moved = more;
 	}
 	arb->stats.packets += moved;
 	taken = moved;
+	pspat_arb_section_end(arb, t0, moved);
 
-	/* 3. Every qdisc's child. */
+	/* 3. Every qdisc's child, each in a BH-off section of its own. */
 	arb->throttled = false;
-	list_for_each_entry(q, &arb->qdiscs, arb_node)
-		moved += pspat_arb_serve(arb, q, batch);
+	list_for_each_entry(q, &arb->qdiscs, arb_node) {
+		cond_resched();
+		local_bh_disable();
+		t0 = ktime_get_ns();
+		n = pspat_arb_serve(arb, q, batch);
+		pspat_arb_section_end(arb, t0, n);
+		moved += n;
+	}
 	if (moved) {
 		arb->stats.rounds++;
 		trace_pspat_arb_round(taken, moved, served);
@@ -523,22 +574,11 @@ static int pspat_arb_thread(void *unused)
 
 	while (!kthread_should_stop()) {
 		unsigned long moved;
-		u64 t0;
 
 		pspat_apply_cpu(&arb->applied_cpu, READ_ONCE(pspat_arbiter_cpu));
 		xchg(&arb->kicked, 0);
 		mutex_lock(&arb->lock);
-		local_bh_disable();
-		/*
-		 * The cost of the work, without the idle polling (empty
-		 * rounds) and the softirqs that run when BH comes back on
-		 * (a veth's receiver): the benchmark's ns per packet.
-		 */
-		t0 = ktime_get_ns();
 		moved = pspat_arb_round(arb);
-		if (moved)
-			arb->stats.busy_ns += ktime_get_ns() - t0;
-		local_bh_enable();
 		if (pspat_mb_gc_pending() &&
 		    (!moved || time_after_eq(jiffies, arb->gc_next))) {
 			if (pspat_mb_gc())
