@@ -279,10 +279,12 @@ make_tmp() {
 
 # stopdev_ns [PARAM=VALUE...]: load kmod/stopdev_test with PARAMs (unloaded
 # at exit) and move its pspatstop0 into a new netns $a, up, with
-# 198.18.60.1/24 and a permanent neighbour 198.18.60.2.
+# 198.18.60.1/24 and a permanent neighbour 198.18.60.2. $P: the module's
+# parameter directory (hold_mask, drain, txq_packets, ...).
 stopdev_ns() {
 	insmod "$(test_ko stopdev)" "$@" || return 1
 	defer rmmod pspat_stopdev
+	P=/sys/module/pspat_stopdev/parameters
 	ns_create a || return 1
 	ip link set pspatstop0 netns "$a"
 	ip -n "$a" addr add 198.18.60.1/24 dev pspatstop0

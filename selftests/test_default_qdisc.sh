@@ -13,7 +13,6 @@ pspat_load || skip_all "cannot load sch_pspat"
 old=$(sysctl -n net.core.default_qdisc)
 sysctl -qw net.core.default_qdisc=pspat || skip_all "cannot set default_qdisc"
 defer sysctl -qw net.core.default_qdisc="$old"
-P=/sys/module/pspat_stopdev/parameters
 ktap_plan 6
 
 # kinds: "root/parent kind" of each qdisc of pspatstop0, sorted.

@@ -17,7 +17,6 @@ ip netns exec "$a" sh -c 'echo 1 >/sys/class/net/pspatstop0/queues/tx-0/xps_cpus
 	echo 2 >/sys/class/net/pspatstop0/queues/tx-1/xps_cpus'
 make_tmp
 ktap_plan 9
-P=/sys/module/pspat_stopdev/parameters
 
 # moving_flow NAME: one unconnected flow, 3000 packets at 1000 pps, its
 # thread moved between CPUs 0 and 1 every 100 ms; txq 0 holds (stops after

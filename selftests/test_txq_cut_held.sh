@@ -12,7 +12,6 @@ need_tools
 pspat_load || skip_all "cannot load sch_pspat"
 stopdev_ns txqs=4 ring=16 hold_mask=15 xps=1 || skip_all "no stopdev"
 tc -n "$a" qdisc add dev pspatstop0 root handle 1: pspat
-P=/sys/module/pspat_stopdev/parameters
 make_tmp
 ktap_plan 7
 
