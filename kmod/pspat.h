@@ -72,6 +72,7 @@ extern int pspat_arbiter_cpu;
 extern int pspat_dispatcher_cpu;
 extern unsigned int pspat_idle_poll_us;
 extern unsigned int pspat_max_mailboxes;
+extern unsigned int pspat_mailbox_idle_ms;
 int pspat_params_check(void);
 
 /* ---- per-packet state -------------------------------------------------- */
@@ -132,10 +133,20 @@ struct pspat_mailbox {
 	 * arbiter), cleared by the arbiter; see pspat_mb_unlist().
 	 */
 	unsigned long		listed ____cacheline_aligned_in_smp;
+	/*
+	 * PSPAT_MB_LIVE, or see pspat_mailbox.c ("Idle reclaim"): read by
+	 * the producer before each push, changed by the arbiter when it
+	 * retires an idle mailbox and by the producer (cmpxchg) when it
+	 * takes a retiring one back. PSPAT_MB_MARKER for ever in a marker.
+	 */
+	int			state;
 
 	/* Arbiter. */
 	struct list_head	active;		/* on arb->active */
 	bool			fenced;		/* head waits for another mailbox */
+	unsigned long		idle_since;	/* jiffies: unlisted, empty */
+	unsigned long		gp;		/* retiring: RCU grace period */
+	struct list_head	retire;		/* on pspat_mb_retiring */
 
 	/* Registry (pspat_reg_lock) and reclaim. */
 	struct hlist_node	hnode;		/* pspat_mb_hash, by task */
@@ -146,6 +157,27 @@ struct pspat_mailbox {
 	int			cpu;		/* CPU mailbox: its CPU, else -1 */
 	int			exiting;	/* owner passed sched_process_exit */
 	struct rcu_head		rcu;
+
+	/* Marker only, written by its thread: see pspat_mb_fallback(). */
+	unsigned long		retry_at;	/* jiffies: next allocation try */
+	unsigned int		backoff;	/* jiffies, doubling */
+	u8			why;		/* PSPAT_MB_LIMITED, _FAILED */
+	int			fb_cpu;		/* CPU mailbox of the last packet */
+};
+
+/* pspat_mailbox.state */
+enum {
+	PSPAT_MB_LIVE,		/* the owner pushes into it */
+	PSPAT_MB_RETIRING,	/* idle: the arbiter waits for a grace period */
+	PSPAT_MB_DEAD,		/* reclaimed: no push any more */
+	PSPAT_MB_MARKER,	/* no FIFO: the thread has no mailbox */
+	PSPAT_MB_CPU,		/* a CPU mailbox: cached for a thread briefly */
+};
+
+/* pspat_mailbox.why: a marker's reason */
+enum {
+	PSPAT_MB_LIMITED = 1,	/* max_mailboxes reached */
+	PSPAT_MB_FAILED,	/* GFP_ATOMIC allocation failed */
 };
 
 int pspat_mb_init(void);
@@ -153,10 +185,11 @@ void pspat_mb_exit(void);
 int pspat_mb_start(void);
 void pspat_mb_quiesce(void);
 void pspat_mb_stop(void);
-struct pspat_mailbox *pspat_mb_get(void);
+struct pspat_mailbox *pspat_mb_get(struct pspat_skb_cb *cb);
 struct pspat_mailbox *pspat_mb_by_id(u32 id);
 bool pspat_mb_gc(void);
 bool pspat_mb_gc_pending(void);
+unsigned long pspat_mb_idle_scan(unsigned int ms);
 
 /* Counters of the mailbox layer, for debugfs. */
 struct pspat_mb_stats {
@@ -164,8 +197,11 @@ struct pspat_mb_stats {
 	atomic_t	peak;		/* most live at once */
 	atomic64_t	created;
 	atomic64_t	reclaimed;
-	atomic64_t	alloc_fail;	/* fell back to the CPU mailbox */
+	atomic64_t	idle_reclaimed;	/* of those, idle ones of live threads */
+	/* Threads, not packets: each time one is refused a mailbox. */
+	atomic64_t	alloc_fail;	/* GFP_ATOMIC failed: CPU mailbox */
 	atomic64_t	limited;	/* likewise: max_mailboxes reached */
+	atomic_t	fallback;	/* threads on the CPU mailbox (markers) */
 };
 
 extern struct pspat_mb_stats pspat_mb_stats;

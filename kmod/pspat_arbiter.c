@@ -61,6 +61,8 @@ struct pspat_arb {
 	unsigned long		gc_next;	/* jiffies */
 	unsigned long		flow_gc_next;	/* jiffies */
 	unsigned int		gc_sleep_ms;	/* idle sleep while a gc waits */
+	unsigned int		idle_ms;	/* mailbox_idle_ms of the last scan */
+	unsigned long		idle_scan_next;	/* jiffies */
 	struct pspat_arb_stats	stats;
 };
 
@@ -155,6 +157,7 @@ static void pspat_mb_unlist(struct pspat_arb *arb, struct pspat_mailbox *mb)
 		/* Empty, or its producer linked it on a CPU list again. */
 		list_del_init(&mb->active);
 		arb->nr_active--;
+		mb->idle_since = jiffies;	/* pspat_mb_idle_scan() */
 	}
 }
 
@@ -547,6 +550,10 @@ static void pspat_arb_sleep(struct pspat_arb *arb)
 	long timeout = gc ? msecs_to_jiffies(arb->gc_sleep_ms) :
 		       pspat_order_gc_pending() ? HZ : MAX_SCHEDULE_TIMEOUT;
 
+	/* Thread mailboxes exist: wake up to reclaim them once idle. */
+	if (arb->idle_ms && atomic_read(&pspat_mb_stats.live) > 0)
+		timeout = min(timeout, max(1L, (long)(arb->idle_scan_next - jiffies)));
+
 	WRITE_ONCE(arb->sleeping, 1);
 	set_current_state(TASK_INTERRUPTIBLE);	/* full barrier */
 	if (READ_ONCE(arb->kicked) || pspat_arb_lists_pending() ||
@@ -565,6 +572,19 @@ static void pspat_arb_sleep(struct pspat_arb *arb)
 					       PSPAT_GC_SLEEP_MAX_MS);
 	}
 	WRITE_ONCE(arb->sleeping, 0);
+}
+
+/* Retire idle thread mailboxes (pspat_mailbox.c), when it is time to look. */
+static void pspat_arb_idle_scan(struct pspat_arb *arb)
+{
+	unsigned int ms = READ_ONCE(pspat_mailbox_idle_ms);
+
+	if (ms == arb->idle_ms &&
+	    (!ms || time_before(jiffies, arb->idle_scan_next)))
+		return;
+	arb->idle_ms = ms;
+	if (ms)
+		arb->idle_scan_next = jiffies + pspat_mb_idle_scan(ms);
 }
 
 static int pspat_arb_thread(void *unused)
@@ -586,6 +606,7 @@ static int pspat_arb_thread(void *unused)
 			arb->stats.gc_runs++;
 			arb->gc_next = jiffies + HZ / 10;
 		}
+		pspat_arb_idle_scan(arb);
 		if (time_after_eq(jiffies, arb->flow_gc_next)) {
 			pspat_order_gc();
 			arb->flow_gc_next = jiffies + HZ / 10;
@@ -624,6 +645,7 @@ static int pspat_arb_start(void)
 	pspat_arb.sleeping = 0;
 	pspat_arb.applied_cpu = INT_MIN;
 	pspat_arb.gc_sleep_ms = PSPAT_GC_SLEEP_MIN_MS;
+	pspat_arb.idle_ms = 0;
 
 	err = pspat_mb_start();
 	if (err)

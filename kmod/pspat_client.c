@@ -14,7 +14,8 @@
  *
  * A packet of a TCP socket that follows the socket's previous packet into
  * another mailbox carries a fence (pspat_order.c), so the socket's packets
- * leave in the order it sent them.
+ * leave in the order it sent them; so does the first packet of a thread
+ * that had to use the CPU mailbox until now (pspat_mailbox.c).
  *
  * Local feedback: the child runs later, in the arbiter, so enqueue cannot
  * say NET_XMIT_DROP for a packet the child will drop, as a stock root
@@ -42,12 +43,14 @@ int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	struct pspat_sched *q = qdisc_priv(sch);
 	struct pspat_sched_pcpu *pc = this_cpu_ptr(q->pcpu);
 	struct pspat_skb_cb *cb = pspat_cb(skb);
-	struct pspat_mailbox *mb = pspat_mb_get();
-	struct pspat_flow *flow = pspat_flow_get(skb);
+	struct pspat_mailbox *mb;
+	struct pspat_flow *flow;
 
+	cb->fence_id = 0;
+	mb = pspat_mb_get(cb);
+	flow = pspat_flow_get(skb);
 	cb->q = q;
 	cb->gen = READ_ONCE(q->gen);
-	cb->fence_id = 0;
 	if (flow)
 		pspat_fence_set(cb, flow, mb);
 	/* Counted before the arbiter can see it, so no sum goes negative. */

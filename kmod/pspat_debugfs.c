@@ -45,13 +45,15 @@ static int pspat_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "dispatcher: running %d batches %llu packets %llu sleeps %llu arb_kicks %llu busy_ns %llu\n",
 		   disp_running, d.batches, d.packets, d.sleeps, d.arb_kicks,
 		   d.busy_ns);
-	seq_printf(m, "mailboxes: live %d peak %d created %lld reclaimed %lld alloc_fail %lld limited %lld\n",
+	seq_printf(m, "mailboxes: live %d peak %d created %lld reclaimed %lld alloc_fail %lld limited %lld idle_reclaimed %lld fallback %d\n",
 		   atomic_read(&pspat_mb_stats.live),
 		   atomic_read(&pspat_mb_stats.peak),
 		   atomic64_read(&pspat_mb_stats.created),
 		   atomic64_read(&pspat_mb_stats.reclaimed),
 		   atomic64_read(&pspat_mb_stats.alloc_fail),
-		   atomic64_read(&pspat_mb_stats.limited));
+		   atomic64_read(&pspat_mb_stats.limited),
+		   atomic64_read(&pspat_mb_stats.idle_reclaimed),
+		   atomic_read(&pspat_mb_stats.fallback));
 	pspat_order_snapshot(&o);
 	seq_printf(m, "order: flows_live %llu flows_created %llu flows_reclaimed %llu untracked %llu fences %llu fence_waits %llu\n",
 		   o.flows_live, o.flows_created, o.flows_reclaimed,

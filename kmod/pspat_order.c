@@ -198,7 +198,8 @@ struct pspat_flow *pspat_flow_get(struct sk_buff *skb)
 
 /**
  * pspat_fence_set - write the fence of a tracked packet about to be pushed
- * @cb: the packet's pspat cb, fence_id already 0
+ * @cb: the packet's pspat cb: fence_id 0, or its thread's handover fence
+ *	(pspat_mb_handover()), which the flow's own fence replaces
  * @f: its flow entry
  * @mb: the mailbox it goes into
  */

@@ -16,6 +16,8 @@
  *                     sleeping
  *  max_mailboxes      0..1048576 thread mailboxes; beyond, threads share
  *                     their CPU's mailbox                    new mailboxes
+ *  mailbox_idle_ms    0..3600000: a live thread's mailbox idle this long
+ *                     is reclaimed; 0: only when the thread exits   at once
  */
 #include <linux/cpumask.h>
 #include <linux/kernel.h>
@@ -32,12 +34,14 @@ int pspat_arbiter_cpu = -1;
 int pspat_dispatcher_cpu = -1;
 unsigned int pspat_idle_poll_us = 50;
 unsigned int pspat_max_mailboxes = 1024;
+unsigned int pspat_mailbox_idle_ms = 1000;
 
 #define PSPAT_MAX_BATCH		4096
 #define PSPAT_MIN_MB_ENTRIES	8
 #define PSPAT_MAX_MB_ENTRIES	65536
 #define PSPAT_MAX_IDLE_POLL_US	1000000
 #define PSPAT_MAX_MAILBOXES	1048576
+#define PSPAT_MAX_MB_IDLE_MS	3600000
 
 static const char * const pspat_mode_names[] = {
 	[PSPAT_XMIT_ARBITER]	= "arbiter",
@@ -109,6 +113,23 @@ static int pspat_set_max_mailboxes(const char *val,
 
 static const struct kernel_param_ops pspat_max_mailboxes_ops = {
 	.set = pspat_set_max_mailboxes,
+	.get = param_get_uint,
+};
+
+static int pspat_set_mb_idle(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err = pspat_set_uint(val, kp, 0, PSPAT_MAX_MB_IDLE_MS, false, &v);
+
+	if (!err) {
+		WRITE_ONCE(pspat_mailbox_idle_ms, v);
+		pspat_arb_params_changed();
+	}
+	return err;
+}
+
+static const struct kernel_param_ops pspat_mb_idle_ops = {
+	.set = pspat_set_mb_idle,
 	.get = param_get_uint,
 };
 
@@ -230,3 +251,5 @@ module_param_cb(idle_poll_us, &pspat_idle_poll_ops, &pspat_idle_poll_us, 0644);
 MODULE_PARM_DESC(idle_poll_us, "microseconds an idle arbiter polls before sleeping (0-1000000)");
 module_param_cb(max_mailboxes, &pspat_max_mailboxes_ops, &pspat_max_mailboxes, 0644);
 MODULE_PARM_DESC(max_mailboxes, "thread mailboxes at most; beyond, threads share their CPU's mailbox (0-1048576)");
+module_param_cb(mailbox_idle_ms, &pspat_mb_idle_ops, &pspat_mailbox_idle_ms, 0644);
+MODULE_PARM_DESC(mailbox_idle_ms, "a live thread's mailbox idle this long is reclaimed, 0 only at its exit (0-3600000)");

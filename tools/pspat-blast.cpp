@@ -74,6 +74,8 @@ struct Opts {
   bool run_id_given = false;
   uint32_t run_id = 0;
   double pace_us = 50;
+  double stagger = 0; /* flow i starts i * stagger seconds late */
+  double linger = 0;  /* seconds a flow stays alive after its last packet */
   bool unconnected = false;
   bool verbose = false;
 };
@@ -127,6 +129,9 @@ Multi-flow UDP generator: thread i sends flow i from source port SPORT+i.
       --wait-timeout S    give up waiting after S seconds (default 30)
       --unconnected       sendto() on an unconnected socket: the kernel picks
                           the route and the txq (XPS) for every packet anew
+      --stagger S         flow i starts i*S seconds after flow 0 (float)
+      --linger S          each thread stays alive S seconds after its last
+                          packet, its socket open (a live, idle sender)
   -v, --verbose           human-readable progress on stderr
   -h, --help              this help
 
@@ -174,6 +179,8 @@ void parse_args(int argc, char **argv, Opts *o) {
     O_WAIT,
     O_WAITTO,
     O_UNCONN,
+    O_STAGGER,
+    O_LINGER,
   };
   static const struct option lo[] = {
       {"threads", required_argument, nullptr, 't'},
@@ -198,6 +205,8 @@ void parse_args(int argc, char **argv, Opts *o) {
       {"wait-ready", required_argument, nullptr, O_WAIT},
       {"wait-timeout", required_argument, nullptr, O_WAITTO},
       {"unconnected", no_argument, nullptr, O_UNCONN},
+      {"stagger", required_argument, nullptr, O_STAGGER},
+      {"linger", required_argument, nullptr, O_LINGER},
       {"verbose", no_argument, nullptr, 'v'},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
@@ -281,6 +290,15 @@ void parse_args(int argc, char **argv, Opts *o) {
         break;
       case O_UNCONN:
         o->unconnected = true;
+        break;
+      case O_STAGGER:
+        if (!parse_dbl(optarg, &o->stagger) || o->stagger < 0 ||
+            o->stagger > 3600)
+          die_usage("invalid --stagger '%s' (want seconds, 0-3600)", optarg);
+        break;
+      case O_LINGER:
+        if (!parse_dbl(optarg, &o->linger) || o->linger < 0 || o->linger > 3600)
+          die_usage("invalid --linger '%s' (want seconds, 0-3600)", optarg);
         break;
       case 'v':
         o->verbose = true;
@@ -456,6 +474,7 @@ void flow_thread(Flow &f, Shared &sh) {
     sh.done++;
     return;
   }
+  start += static_cast<uint64_t>(o.stagger * 1e9 * f.id);
   sleep_until(start);
 
   uint64_t budget = o.count ? o.count : UINT64_MAX;
@@ -537,6 +556,9 @@ void flow_thread(Flow &f, Shared &sh) {
   }
   f.attempts = att;
   f.end_ns = mono_ns();
+  const uint64_t linger_end = f.end_ns + static_cast<uint64_t>(o.linger * 1e9);
+  while (!g_stop.load(std::memory_order_relaxed) && mono_ns() < linger_end)
+    sleep_until(std::min(linger_end, mono_ns() + uint64_t{50000000}));
   sh.done.fetch_add(1, std::memory_order_release);
 }
 
