@@ -251,16 +251,41 @@ static struct sk_buff *pspat_validate(struct pspat_sched *q, struct sk_buff *skb
 	 * XFRM offload (validate_xmit_xfrm()): NULL without @again means
 	 * the packet went to async crypto (-EINPROGRESS: xfrm_dev_resume()
 	 * sends it later) or failed there (counted in the XFRM MIB); the
-	 * core's qdisc counts it as sent either way, and so do we. @again
-	 * with the packet returned means the CPU's xfrm backlog is not
-	 * empty: sch_direct_xmit() requeues it to be validated again, while
-	 * we still send it, which may overtake that backlog. Matching the
-	 * requeue needs a device that offloads ESP to test it on; none of
-	 * QEMU's (virtio-net, e1000e, igb) does, and Debian's kernels have
-	 * no netdevsim.
+	 * core's qdisc counts it as sent either way, and so do we.
+	 *
+	 * @again with the packet returned: validate_xmit_xfrm() found the
+	 * CPU's xfrm_backlog (packets whose async crypto finished, resent
+	 * by xfrm_dev_backlog() from net_tx_action()) not empty and left
+	 * the packet, GSO-segmented or not, unencrypted. The core, in
+	 * sch_direct_xmit():
+	 *
+	 *	if (unlikely(again)) {
+	 *		if (root_lock)
+	 *			spin_lock(root_lock);
+	 *		dev_requeue_skb(skb, q);
+	 *		return false;
+	 *	}
+	 *
+	 * puts the list back in q->gso_skb, reschedules the qdisc, and
+	 * dequeue_skb() validates those skbs again (xfrm_offload() set), so
+	 * the packet follows the backlog. The returned packet has not been
+	 * through its ESP transform (x->type_offload->xmit()): sent as it
+	 * is, the driver would get a packet it cannot encrypt right. pspat
+	 * does not requeue: it drops the packet, counted in xmit_drops (TCP
+	 * sends it again). Requeueing means holding a list of segments as
+	 * one packet and validating each segment again, and that cannot be
+	 * tested here: no device QEMU emulates (virtio-net, e1000e, igb)
+	 * offloads ESP, and Debian's kernels have no netdevsim. Only ESP
+	 * hardware offload (ip xfrm state ... offload dev DEV) with async
+	 * crypto meets this.
 	 */
 	xo = xfrm_offload(skb);
 	skb = validate_xmit_skb_list(skb, pspat_dev(q), &again);
+	if (unlikely(again && skb)) {
+		kfree_skb_list_reason(skb, SKB_DROP_REASON_QDISC_DROP);
+		skb = NULL;
+		xo = false;	/* a drop, not a packet in async crypto */
+	}
 	if (unlikely(!skb)) {
 		this_cpu_sub(sch->cpu_qstats->backlog, len);
 		qdisc_qstats_cpu_qlen_dec(sch);

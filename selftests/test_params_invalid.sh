@@ -5,7 +5,7 @@
 # taken, at load time and at run time.
 . "$(dirname "$0")/lib.sh"
 need_vm
-ktap_plan 18
+ktap_plan 20
 check_fails "insmod with arb_batch=0 fails" insmod "$PSPAT_KO" arb_batch=0
 check_fails "insmod with xmit_mode=bogus fails" insmod "$PSPAT_KO" xmit_mode=bogus
 # The mailbox geometry is a pair: any order on the command line works.
@@ -50,6 +50,10 @@ check "arbiter_cpu: -2, 4096, x" refused arbiter_cpu -2 4096 x
 check "dispatcher_cpu: -2, 4096" refused dispatcher_cpu -2 4096
 check "idle_poll_us: 1000001, -5" refused idle_poll_us 1000001 -5
 check "max_mailboxes: 1048577, -1, x" refused max_mailboxes 1048577 -1 x
+check "mailbox_idle_ms: 3600001, -1, 1s" refused mailbox_idle_ms 3600001 -1 1s
+check "mailbox_idle_ms: 0 and 3600000 taken" \
+	eval 'pspat_param mailbox_idle_ms 0 && pspat_param mailbox_idle_ms 3600000 &&
+	[ "$(pspat_param mailbox_idle_ms)" = 3600000 ]'
 check "the log says why (e.g. arb_batch's range)" \
 	grep -q "arb_batch must be an integer in \[1, 4096\]" <(dmesg)
 ktap_finish
