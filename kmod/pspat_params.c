@@ -116,34 +116,29 @@ static const struct kernel_param_ops pspat_max_mailboxes_ops = {
 	.get = param_get_uint,
 };
 
-static int pspat_set_mb_idle(const char *val, const struct kernel_param *kp)
+/*
+ * Arbiter timing: mailbox_idle_ms and idle_poll_us, each bounded by its
+ * own maximum; a change wakes the arbiter to take it.
+ */
+static int pspat_set_arb_timing(const char *val,
+				const struct kernel_param *kp)
 {
+	unsigned int max = kp->arg == &pspat_mailbox_idle_ms ?
+			   PSPAT_MAX_MB_IDLE_MS : PSPAT_MAX_IDLE_POLL_US;
 	unsigned int v;
-	int err = pspat_set_uint(val, kp, 0, PSPAT_MAX_MB_IDLE_MS, false, &v);
+	int err = pspat_set_uint(val, kp, 0, max, false, &v);
 
 	if (!err) {
-		WRITE_ONCE(pspat_mailbox_idle_ms, v);
+		WRITE_ONCE(*(unsigned int *)kp->arg, v);
 		pspat_arb_params_changed();
 	}
 	return err;
 }
 
-static const struct kernel_param_ops pspat_mb_idle_ops = {
-	.set = pspat_set_mb_idle,
+static const struct kernel_param_ops pspat_arb_timing_ops = {
+	.set = pspat_set_arb_timing,
 	.get = param_get_uint,
 };
-
-static int pspat_set_idle_poll(const char *val, const struct kernel_param *kp)
-{
-	unsigned int v;
-	int err = pspat_set_uint(val, kp, 0, PSPAT_MAX_IDLE_POLL_US, false, &v);
-
-	if (!err) {
-		WRITE_ONCE(pspat_idle_poll_us, v);
-		pspat_arb_params_changed();
-	}
-	return err;
-}
 
 /*
  * Entries and line size must form a valid IFFQ together (two lines at
@@ -228,11 +223,6 @@ static const struct kernel_param_ops pspat_cpu_ops = {
 	.get = param_get_int,
 };
 
-static const struct kernel_param_ops pspat_idle_poll_ops = {
-	.set = pspat_set_idle_poll,
-	.get = param_get_uint,
-};
-
 module_param_cb(xmit_mode, &pspat_mode_ops, &pspat_xmit_mode, 0644);
 MODULE_PARM_DESC(xmit_mode, "who calls the driver: arbiter or dispatcher");
 module_param_cb(arb_batch, &pspat_batch_ops, &pspat_arb_batch, 0644);
@@ -247,9 +237,9 @@ module_param_cb(arbiter_cpu, &pspat_cpu_ops, &pspat_arbiter_cpu, 0644);
 MODULE_PARM_DESC(arbiter_cpu, "CPU of the arbiter kthread, -1 unpinned");
 module_param_cb(dispatcher_cpu, &pspat_cpu_ops, &pspat_dispatcher_cpu, 0644);
 MODULE_PARM_DESC(dispatcher_cpu, "CPU of the dispatcher kthread, -1 unpinned");
-module_param_cb(idle_poll_us, &pspat_idle_poll_ops, &pspat_idle_poll_us, 0644);
+module_param_cb(idle_poll_us, &pspat_arb_timing_ops, &pspat_idle_poll_us, 0644);
 MODULE_PARM_DESC(idle_poll_us, "microseconds an idle arbiter polls before sleeping (0-1000000)");
 module_param_cb(max_mailboxes, &pspat_max_mailboxes_ops, &pspat_max_mailboxes, 0644);
 MODULE_PARM_DESC(max_mailboxes, "thread mailboxes at most; beyond, threads share their CPU's mailbox (0-1048576)");
-module_param_cb(mailbox_idle_ms, &pspat_mb_idle_ops, &pspat_mailbox_idle_ms, 0644);
+module_param_cb(mailbox_idle_ms, &pspat_arb_timing_ops, &pspat_mailbox_idle_ms, 0644);
 MODULE_PARM_DESC(mailbox_idle_ms, "a live thread's mailbox idle this long is reclaimed, 0 only at its exit (0-3600000)");
