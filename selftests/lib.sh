@@ -424,6 +424,14 @@ tools_to_tmp() {
 	PSPAT_BLAST=$tmp/pspat-blast PSPAT_SINK=$tmp/pspat-sink
 }
 
+# tracefs_need PATH: T is the tracefs mount (mounted if it is not), and
+# the scenario needs PATH under it (an event directory, kprobe_events).
+T=/sys/kernel/tracing
+tracefs_need() {
+	[ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null
+	[ -e "$T/$1" ] || skip_all "no $1 in tracefs"
+}
+
 # need_vm: the scenario changes the kernel; only run it inside scripts/vm.
 need_vm() {
 	[ "${PSPAT_IN_VM:-0}" = 1 ] || skip_all "runs only inside scripts/vm"

@@ -9,9 +9,7 @@
 need_vm
 need_tools
 pspat_load || skip_all "cannot load sch_pspat"
-T=/sys/kernel/tracing
-[ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null
-[ -d $T/events/skb/kfree_skb ] || skip_all "no skb:kfree_skb tracepoint"
+tracefs_need events/skb/kfree_skb
 veth_ns
 silent_dst
 make_tmp

@@ -11,9 +11,7 @@
 need_vm
 need_tools
 pspat_load || skip_all "cannot load sch_pspat"
-T=/sys/kernel/tracing
-[ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null
-[ -w $T/kprobe_events ] || skip_all "no kprobe events in tracefs"
+tracefs_need kprobe_events
 pspat_veth
 silent_dst
 make_tmp
