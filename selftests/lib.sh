@@ -23,7 +23,7 @@ KSFT_FAIL=1
 KSFT_SKIP=4
 
 # The patterns that make a kernel log unhealthy. One extended regex.
-DMESG_BAD_RE='WARNING:|BUG:|kernel BUG|Oops|general protection fault|refcount|scheduling while atomic|lockdep|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|kmemleak|Kernel panic|soft lockup|hard LOCKUP|detected stall|hung_task|blocked for more than'
+DMESG_BAD_RE='WARNING:|BUG:|kernel BUG|Oops|general protection fault|refcount|scheduling while atomic|lockdep|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|kmemleak|Kernel panic|soft lockup|hard LOCKUP|detected stall|hung_task|blocked for more than|segfault at|oom-kill|Out of memory|page allocation failure|unregister_netdevice: waiting for|NETDEV WATCHDOG'
 
 _ktap_n=0
 _ktap_planned=0

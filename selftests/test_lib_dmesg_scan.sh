@@ -1,12 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The kernel-log scanner of lib.sh: it reports every recorded splat, passes a
-# real clean boot log, and reports a real WARN printed by a planted module.
+# real clean boot log, and reports a real WARN and a real page allocation
+# failure printed by a planted module. The recordings in data/ come from
+# the guest kernels; the later ones (segfault ... unregister-netdevice) from
+# 6.12: a NULL read in python3, a python3 over memory.max of a cgroup,
+# pspat_splat_test kind=allocfail, pspat_stopdev watchdog_ms=500 with a
+# held queue, and a module planted to leak a device reference.
 . "$(dirname "$0")/lib.sh"
 
 data=$SELFTESTS_DIR/data
-splats=(warn refcount refcount-only sched-atomic lockdep kasan oops rcu)
-ktap_plan $((${#splats[@]} + 4))
+splats=(warn refcount refcount-only sched-atomic lockdep kasan oops rcu
+	segfault oom-kill page-alloc-failure netdev-watchdog unregister-netdevice)
+ktap_plan $((${#splats[@]} + 6))
 
 for s in "${splats[@]}"; do
 	check_fails "scanner reports recorded splat '$s'" dmesg_scan "$data/$s.log"
@@ -23,6 +29,10 @@ dmesg -C
 check "planted WARN module loads" insmod "$splat_ko"
 rmmod pspat_splat_test 2>/dev/null
 check_fails "scanner reports the planted WARN from dmesg" dmesg_scan <(dmesg)
+dmesg -C
+check "planted allocation failure module loads" insmod "$splat_ko" kind=allocfail
+rmmod pspat_splat_test 2>/dev/null
+check_fails "scanner reports the planted page allocation failure" dmesg_scan <(dmesg)
 # This test's own planted warning was verified above: clear it so that the
 # runner's per-test scan judges only unplanned messages.
 dmesg -C

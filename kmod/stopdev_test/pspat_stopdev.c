@@ -41,6 +41,10 @@ static bool xps;
 module_param(xps, bool, 0644);
 MODULE_PARM_DESC(xps, "pick the txq as the core does (XPS) instead of by priority");
 
+static unsigned int watchdog_ms;
+module_param(watchdog_ms, uint, 0444);
+MODULE_PARM_DESC(watchdog_ms, "0: no TX watchdog; else the core's watchdog fires on a queue stopped that long");
+
 static unsigned long checked;
 module_param(checked, ulong, 0444);
 MODULE_PARM_DESC(checked, "pspat-blast packets whose order was checked");
@@ -243,13 +247,28 @@ static const struct net_device_ops stopdev_ops = {
 	.ndo_set_mac_address	= eth_mac_addr,
 };
 
+/* The core prints "NETDEV WATCHDOG" before it calls this; nothing to do. */
+static void stopdev_tx_timeout(struct net_device *dev, unsigned int txqueue)
+{
+}
+
+static const struct net_device_ops stopdev_watchdog_ops = {
+	.ndo_start_xmit		= stopdev_xmit,
+	.ndo_select_queue	= stopdev_select_queue,
+	.ndo_get_stats64	= stopdev_get_stats64,
+	.ndo_stop		= stopdev_stop,
+	.ndo_set_mac_address	= eth_mac_addr,
+	.ndo_tx_timeout		= stopdev_tx_timeout,
+};
+
 static void stopdev_setup(struct net_device *dev)
 {
 	struct stopdev_priv *p = netdev_priv(dev);
 	unsigned int i;
 
 	ether_setup(dev);
-	dev->netdev_ops = &stopdev_ops;
+	dev->netdev_ops = watchdog_ms ? &stopdev_watchdog_ops : &stopdev_ops;
+	dev->watchdog_timeo = msecs_to_jiffies(watchdog_ms);
 	dev->needs_free_netdev = true;
 	for (i = 0; i < ARRAY_SIZE(p->q); i++)
 		skb_queue_head_init(&p->q[i].held);
