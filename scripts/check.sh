@@ -5,7 +5,9 @@
 #   1. scripts/deps.sh (idempotent; fast when everything is there)
 #   2. sch_pspat.ko and the test modules for both kernels
 #   3. userspace tests: plain, TSan, ASan+UBSan (scripts/test-user.sh)
-#   4. every selftest in QEMU, once per kernel (selftests/run.sh)
+#   4. every selftest in QEMU, once per kernel (selftests/run.sh --strict:
+#      a skip fails unless the test allows its reason), and a scan of the
+#      run's whole kernel log (build/check/kernel-K.log)
 # Logs go to build/check/. The last line is "N passed, N failed, N skipped"
 # (totals); the exit status is non-zero when anything failed.
 #
@@ -85,13 +87,25 @@ fi
 
 for k in "${built[@]}"; do
 	step "selftests on kernel $k"
-	"$top/scripts/vm" --kernel "$k" --timeout "${PSPAT_CHECK_VM_TIMEOUT:-4200}" \
-		-- "$top/selftests/run.sh" 2>&1 | tee "$logs/selftests-$k.log"
+	klog=$logs/kernel-$k.log
+	: >"$klog"
+	PSPAT_KLOG=$klog "$top/scripts/vm" --kernel "$k" --timeout "${PSPAT_CHECK_VM_TIMEOUT:-4200}" \
+		-- "$top/selftests/run.sh" --strict 2>&1 | tee "$logs/selftests-$k.log"
 	rc=${PIPESTATUS[0]}
 	totals "kernel $k" "$logs/selftests-$k.log"
 	if [ "$rc" != 0 ] && [ "${F[kernel $k]}" = 0 ]; then
 		echo "# the VM run on $k ended with status $rc"
 		F[kernel $k]=1
+	fi
+	# The whole kernel log of the run (run.sh saved each test's window):
+	# a message that came after its test's scan is still seen here.
+	if ! bad=$(bash -c '. "$1/selftests/lib.sh"; trap - EXIT; dmesg_scan "$2"' _ "$top" "$klog"); then
+		echo "# the kernel log of the run on $k ($klog) is unhealthy:"
+		printf '%s\n' "$bad" | head -n 40 | sed 's/^/#   /'
+		F[kernel $k]=$((${F[kernel $k]} + 1))
+	elif ! grep -q '^=== end' "$klog"; then
+		echo "# the run on $k saved no complete kernel log in $klog"
+		F[kernel $k]=$((${F[kernel $k]} + 1))
 	fi
 	[ "$rc" = 125 ] && crashed+=("$k")
 done

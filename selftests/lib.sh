@@ -118,10 +118,18 @@ ktap_finish() {
 }
 
 # skip_all REASON: the whole scenario cannot run here (counted as skipped).
+# Under `run.sh --strict` (make check) a skip fails unless the test file
+# names its reason in a "# skip-ok: REASON" line; ktap_skip likewise.
 skip_all() {
 	echo "KTAP version 1"
 	echo "1..0 # SKIP $*"
 	exit $KSFT_SKIP
+}
+
+# ktap_bail REASON: the scenario cannot go on, and that is a failure.
+ktap_bail() {
+	echo "Bail out! $*"
+	exit $KSFT_FAIL
 }
 
 # --- dmesg ---------------------------------------------------------------
@@ -146,12 +154,21 @@ defer() {
 	_cleanup_cmds=("$q" "${_cleanup_cmds[@]}")
 }
 
+# A deferred command's failure is ignored (what it undoes may be gone
+# already), but for pspat_unload: a module that does not unload fails the
+# test, as run.sh also checks.
+_cleanup_failed=
 _run_cleanup() {
-	local c
+	local rc=$? c
 	for c in "${_cleanup_cmds[@]}"; do
 		eval "$c" >/dev/null 2>&1 || true
 	done
 	_cleanup_cmds=()
+	if [ -n "$_cleanup_failed" ]; then
+		echo "# cleanup: $_cleanup_failed"
+		exit $KSFT_FAIL
+	fi
+	exit $rc
 }
 trap _run_cleanup EXIT
 
@@ -159,13 +176,19 @@ trap _run_cleanup EXIT
 
 pspat_loaded() { [ -d /sys/module/sch_pspat ]; }
 
-# pspat_load [PARAM=VALUE...]: insmod the module built for this kernel and
-# unload it at exit.
+# need_unloaded: bail out unless sch_pspat is unloaded (a clean start).
+need_unloaded() {
+	! pspat_loaded || ktap_bail "sch_pspat is loaded already: not a clean start"
+}
+
+# pspat_load [PARAM=VALUE...]: insmod the module built for this kernel
+# with PARAMs and unload it at exit. The test fails (bails out) when the
+# module is loaded already (it would run with someone else's parameters)
+# or does not load.
 pspat_load() {
-	[ -f "${PSPAT_KO:-}" ] || { echo "# PSPAT_KO='${PSPAT_KO:-}' does not exist" >&2; return 1; }
-	if ! pspat_loaded; then
-		insmod "$PSPAT_KO" "$@" || return 1
-	fi
+	[ -f "${PSPAT_KO:-}" ] || ktap_bail "PSPAT_KO='${PSPAT_KO:-}' does not exist"
+	need_unloaded
+	insmod "$PSPAT_KO" "$@" || ktap_bail "insmod sch_pspat $* failed"
 	defer pspat_unload
 }
 
@@ -173,7 +196,9 @@ pspat_load() {
 # netns can live a little longer, and holds the module until it goes.
 pspat_unload() {
 	pspat_loaded || return 0
-	wait_for 30 rmmod sch_pspat 2>/dev/null
+	wait_for 30 rmmod sch_pspat 2>/dev/null && return 0
+	_cleanup_failed="rmmod sch_pspat failed: $(rmmod sch_pspat 2>&1)"
+	return 1
 }
 
 # pspat_param NAME [VALUE]: read or write a module parameter.

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 stopdev_ns txqs=2 ring=16 hold_mask=1 || skip_all "no stopdev"
 tc -n "$a" qdisc add dev pspatstop0 root handle 1: pspat
 ktap_plan 10

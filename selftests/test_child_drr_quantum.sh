@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 veth_ns
 make_tmp
 tools_to_tmp

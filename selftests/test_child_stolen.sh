@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 pspat_veth
 dummy_dev "$a" d0
 tc -n "$a" qdisc add dev va parent 1:1 handle 10: prio

@@ -34,7 +34,7 @@ secs=${PSPAT_SOAK_SECONDS:-120}
 [[ "$secs" =~ ^[1-9][0-9]*$ ]] || skip_all "PSPAT_SOAK_SECONDS='$secs' is not a number of seconds"
 cg=/sys/fs/cgroup/pspat-soak-$$
 [ -e /sys/fs/cgroup/cgroup.subtree_control ] || skip_all "no cgroup2 at /sys/fs/cgroup"
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 ns_create a
 ns_create b
 make_tmp

@@ -10,8 +10,7 @@ need_vm
 need_tools
 online=/sys/devices/system/cpu/cpu1/online
 [ -w $online ] || skip_all "CPU 1 cannot be taken offline"
-pspat_load xmit_mode=dispatcher arbiter_cpu=1 dispatcher_cpu=1 ||
-	skip_all "cannot load sch_pspat"
+pspat_load xmit_mode=dispatcher arbiter_cpu=1 dispatcher_cpu=1
 defer sh -c "echo 1 >$online"
 pspat_veth
 make_tmp

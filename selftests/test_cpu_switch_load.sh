@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib_switch_load.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 
 modes=(arbiter dispatcher)
 cpus=(0 1 -1)

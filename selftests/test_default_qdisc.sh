@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 old=$(sysctl -n net.core.default_qdisc)
 sysctl -qw net.core.default_qdisc=pspat || skip_all "cannot set default_qdisc"
 defer sysctl -qw net.core.default_qdisc="$old"

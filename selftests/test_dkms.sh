@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 command -v dkms >/dev/null || skip_all "no dkms (make deps installs it)"
-pspat_loaded && skip_all "sch_pspat is already loaded"
+need_unloaded
 krel=$(uname -r)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$PSPAT_TOP/dkms.conf")
 for d in /usr/src /var/lib/dkms; do

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 tracefs_need events/skb/kfree_skb
 veth_ns
 silent_dst

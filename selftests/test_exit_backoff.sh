@@ -7,7 +7,7 @@
 # 10 ms, and reclaims the mailbox soon after the task is dead.
 . "$(dirname "$0")/lib.sh"
 need_vm
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 insmod "$(test_ko slowclose)" close_ms=5000 || skip_all "no slowclose module"
 defer rmmod pspat_slowclose
 pspat_veth

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 tracefs_need kprobe_events
 pspat_veth
 silent_dst

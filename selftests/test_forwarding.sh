@@ -10,7 +10,7 @@
 need_vm
 need_tools
 # One transmitting CPU: see test_xmit_modes.sh.
-pspat_load arbiter_cpu=1 dispatcher_cpu=1 || skip_all "cannot load sch_pspat"
+pspat_load arbiter_cpu=1 dispatcher_cpu=1
 ns_create r
 ns_create b
 ns_create c

@@ -9,7 +9,7 @@
 need_vm
 need_tools
 pspat_load mailbox_line_size=64 mailbox_entries=16 arbiter_cpu=1 \
-	dispatcher_cpu=1 || skip_all "cannot load sch_pspat"
+	dispatcher_cpu=1
 pspat_veth
 silent_dst
 ktap_plan 6

@@ -17,7 +17,7 @@ need_vm
 need_tools
 # One transmitting CPU: no reordering by veth itself (README: "Order").
 pspat_load max_mailboxes=4 mailbox_idle_ms=100 arbiter_cpu=1 \
-	dispatcher_cpu=1 || skip_all "cannot load sch_pspat"
+	dispatcher_cpu=1
 pspat_veth
 silent_dst
 make_tmp

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load max_mailboxes=4 || skip_all "cannot load sch_pspat"
+pspat_load max_mailboxes=4
 pspat_veth
 silent_dst
 ktap_plan 9

@@ -11,7 +11,7 @@
 # timeout: 1200 (depmod runs twice in the emulated guest: minutes each)
 . "$(dirname "$0")/lib.sh"
 need_vm
-pspat_loaded && skip_all "sch_pspat is already loaded"
+need_unloaded
 krel=$(uname -r)
 unset TC_LIB_DIR
 tcdir=$(grep -aoE '/usr/lib[[:alnum:]_/.-]*/tc/' "$(command -v tc)" | head -n1)

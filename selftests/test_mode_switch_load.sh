@@ -7,7 +7,7 @@
 need_vm
 need_tools
 # One transmitting CPU, see test_xmit_modes.sh (CPU changes: test_cpu_switch_load).
-pspat_load arbiter_cpu=1 dispatcher_cpu=1 || skip_all "cannot load sch_pspat"
+pspat_load arbiter_cpu=1 dispatcher_cpu=1
 
 modes=(arbiter dispatcher)
 batches=(1 7 64 512)

@@ -4,6 +4,7 @@
 # cannot be unloaded while a pspat qdisc exists.
 . "$(dirname "$0")/lib.sh"
 need_vm
+need_unloaded
 ktap_plan 7
 
 check "insmod sch_pspat" insmod "$PSPAT_KO"

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 stopdev_ns txqs=2 ring=16 xps=1 || skip_all "no stopdev"
 ip netns exec "$a" sh -c 'echo 1 >/sys/class/net/pspatstop0/queues/tx-0/xps_cpus
 	echo 2 >/sys/class/net/pspatstop0/queues/tx-1/xps_cpus'

@@ -5,6 +5,7 @@
 # taken, at load time and at run time.
 . "$(dirname "$0")/lib.sh"
 need_vm
+need_unloaded
 ktap_plan 20
 check_fails "insmod with arb_batch=0 fails" insmod "$PSPAT_KO" arb_batch=0
 check_fails "insmod with xmit_mode=bogus fails" insmod "$PSPAT_KO" xmit_mode=bogus

@@ -5,7 +5,7 @@
 # IPv6 is off, so nothing else crosses the qdisc).
 . "$(dirname "$0")/lib.sh"
 need_vm
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 ns_create a
 ns_create b
 veth_pair "$a" "$b"

@@ -4,7 +4,7 @@
 # child (limit = the device's tx_queue_len), and grafting other children.
 . "$(dirname "$0")/lib.sh"
 need_vm
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 ns_create ns
 dummy_dev "$ns" d0
 ip -n "$ns" link set d0 txqueuelen 321

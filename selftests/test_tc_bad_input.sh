@@ -10,7 +10,7 @@
 need_vm
 PLUGIN=$PSPAT_TOP/build/tc-plugin/q_pspat.so
 [ -f "$PLUGIN" ] || skip_all "$PLUGIN not built (make tc-plugin)"
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 make_tmp
 mkdir "$tmp/tc" && cp "$PLUGIN" "$tmp/tc/" || skip_all "cannot copy the plugin"
 export TC_LIB_DIR=$tmp/tc

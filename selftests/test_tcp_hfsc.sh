@@ -8,7 +8,7 @@
 # the same boot (tcp_controlled: no loss probes, receive on CPU 1).
 . "$(dirname "$0")/lib.sh"
 need_vm
-pspat_load arbiter_cpu=1 dispatcher_cpu=1 || skip_all "cannot load sch_pspat"
+pspat_load arbiter_cpu=1 dispatcher_cpu=1
 veth_ns
 tcp_controlled
 make_tmp

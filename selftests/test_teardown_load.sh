@@ -8,8 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-insmod "$PSPAT_KO" || skip_all "cannot load sch_pspat"
-defer pspat_unload
+pspat_load
 ns_create a
 ns_create b
 ktap_plan 8

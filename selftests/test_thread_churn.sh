@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 pspat_veth
 silent_dst
 threads=${PSPAT_CHURN_THREADS:-10000}

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_tools
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 ns_create a && ns_create b && veth_pair "$a" "$b" 0 4 ||
 	skip_all "no multi-queue veth"
 tc -n "$a" qdisc add dev va root handle 1: pspat

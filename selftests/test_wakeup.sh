@@ -12,8 +12,7 @@
 need_vm
 need_tools
 # Each kthread on its own CPU, so each sleeps while the other works.
-pspat_load idle_poll_us=0 arbiter_cpu=0 dispatcher_cpu=1 ||
-	skip_all "cannot load sch_pspat"
+pspat_load idle_poll_us=0 arbiter_cpu=0 dispatcher_cpu=1
 pspat_veth
 make_tmp
 pp=$tmp/pspat-pingpong

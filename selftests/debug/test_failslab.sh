@@ -31,7 +31,7 @@ need_tools
 make_tmp
 tools_to_tmp
 cp "$PSPAT_FAILNTH" "$tmp/" && PSPAT_FAILNTH=$tmp/pspat-failnth
-pspat_load || skip_all "cannot load sch_pspat"
+pspat_load
 ktap_plan 15
 
 # fi_set ATTR VALUE: the same setting for failslab and fail_page_alloc.
