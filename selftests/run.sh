@@ -67,13 +67,14 @@ tidy() {
 	done
 }
 
-# netns_settled: a netns deleted now is dismantled within 30 s.
+# netns_settled: a netns deleted now is dismantled within 60 s (the debug
+# kernel takes seconds for one).
 netns_settled() {
 	local ns=pspat-barrier-$$
 	ip netns add "$ns" &&
 		ip link add pspat-bar0 type veth peer name pspat-bar1 netns "$ns" || return 1
 	ip netns del "$ns"
-	wait_for 30 sh -c '! ip link show pspat-bar0 >/dev/null 2>&1'
+	wait_for 60 sh -c '! ip link show pspat-bar0 >/dev/null 2>&1'
 }
 
 # skips_allowed TEST OUTPUT: every SKIP reason in OUTPUT is allowed by a
@@ -130,7 +131,7 @@ for t in "${tests[@]}"; do
 		rc=$KSFT_FAIL
 	fi
 	if ! netns_settled; then
-		echo "# $name: a deleted netns is not dismantled after 30 s (a leaked device reference?)"
+		echo "# $name: a deleted netns is not dismantled after 60 s (a leaked device reference?)"
 		rc=$KSFT_FAIL
 	fi
 	sleep 0.2	# let late kernel messages land
