@@ -318,8 +318,11 @@ window() {
 # two samples (EXTRA: more "key":value pairs).
 emit() {
 	local IFS=,
-	printf '{"kind":"%s","config":"%s","threads":%d,"driver":"%s","clk_tck":%d,"w0":[%s],"w1":[%s]%s}\n' \
-		"$1" "$2" "$3" "$4" "$clk_tck" "${W0[*]}" "${W1[*]}" "${5:+,$5}" >>"$runs"
+	# arb_found/disp_found: whether the kthread existed (its run time is
+	# 0 when it does not, which must not read as an idle CPU).
+	printf '{"kind":"%s","config":"%s","threads":%d,"driver":"%s","clk_tck":%d,"arb_found":%s,"disp_found":%s,"w0":[%s],"w1":[%s]%s}\n' \
+		"$1" "$2" "$3" "$4" "$clk_tck" "$([ -n "$ARB" ] && echo true || echo false)" \
+		"$([ -n "$SND" ] && echo true || echo false)" "${W0[*]}" "${W1[*]}" "${5:+,$5}" >>"$runs"
 	local d=$((W1[2] - W0[2])) us=$((W1[0] - W0[0]))
 	[ "$us" -gt 0 ] || { log "$1 $4 $2 t=$3: no window"; return; }
 	log "$1 $4 $2 t=$3: $((d * 1000000 / us)) pps, arbiter $(((W1[3] - W0[3]) / us / 10))%, dispatcher $(((W1[4] - W0[4]) / us / 10))%"
