@@ -52,19 +52,21 @@ else
 	for t in "$dir"/test_*.sh; do tests+=("$t"); done
 fi
 
-# leftovers: the project's modules and the netns that exist now.
+# project_modules, netns_names: what is loaded and what exists now.
+project_modules() { awk '$1 == "sch_pspat" || $1 ~ /^pspat_/ { print $1 }' /proc/modules; }
+netns_names() { ip netns list | awk '{ print $1 }'; }
+
+# leftovers: the project's modules and the netns, one per line.
 leftovers() {
-	awk '$1 == "sch_pspat" || $1 ~ /^pspat_/ { print "module " $1 }' /proc/modules
-	ip netns list | awk '{ print "netns " $1 }'
+	project_modules | sed 's/^/module /'
+	netns_names | sed 's/^/netns /'
 }
 
 # tidy: remove what leftovers found (netns first: they hold the modules).
 tidy() {
 	local ns m
-	for ns in $(ip netns list | awk '{ print $1 }'); do ip netns del "$ns"; done
-	for m in $(awk '$1 == "sch_pspat" || $1 ~ /^pspat_/ { print $1 }' /proc/modules); do
-		wait_for 30 rmmod "$m" 2>/dev/null
-	done
+	for ns in $(netns_names); do ip netns del "$ns"; done
+	for m in $(project_modules); do wait_for 30 rmmod "$m" 2>/dev/null; done
 }
 
 # netns_settled: a netns deleted now is dismantled within 60 s (the debug
