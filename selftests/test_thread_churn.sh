@@ -34,5 +34,8 @@ check_eq "every one reclaimed" \
 sleep 1	# RCU callbacks free them
 slab1=$(slab_objs)
 ktap_info "kmalloc-4k/8k active objects: $slab0 before, $slab1 after"
-check_range "mailbox memory returned" $((slab1 - slab0)) -1000000 64
+# slab_objs shrinks the caches first, so the count is exact (equal before
+# and after in every run seen); a leaked mailbox is one object more. The
+# margin is for an allocation elsewhere in flight at the moment of a read.
+check_range "mailbox memory returned" $((slab1 - slab0)) -1000000 4
 ktap_finish
