@@ -17,9 +17,17 @@ blast() {
 }
 tx() { link_stat "$a" pspatstop0 tx packets; }
 
-# txq 0 stops after 16 packets; txq 1 keeps running meanwhile.
-sent0=$(blast -n 120 --priority 0 | jq .total.sent)
+# txq 0 stops after 16 packets; txq 1 keeps running meanwhile. pspat
+# tells flows apart by a hash of the socket's address: the first sender
+# keeps its socket open (--linger) while the second sends, so the second
+# socket cannot reuse the first one's memory and count as its flow.
+make_tmp
+blast -n 120 --priority 0 --linger 3 >"$tmp/b0.json" &
+b0=$!
+wait_for 10 eval '[ $(($(tx) + $(qstat "$a" pspatstop0 1: qlen))) -ge 120 ]'
 sent1=$(blast -n 80 --priority 1 --sport 41000 | jq .total.sent)
+wait $b0
+sent0=$(jq .total.sent "$tmp/b0.json")
 check_eq "all 200 packets accepted by pspat (no ENOBUFS)" $((sent0 + sent1)) 200
 wait_for 5 sh -c "[ \$(ip -n $a -s -j link show pspatstop0 | jq '.[0].stats64.tx.packets') -ge 96 ]"
 check_eq "stopped txq 0 took 16, running txq 1 took all 80" "$(tx)" 96
