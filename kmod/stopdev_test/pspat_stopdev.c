@@ -247,7 +247,12 @@ static const struct net_device_ops stopdev_ops = {
 	.ndo_set_mac_address	= eth_mac_addr,
 };
 
-/* The core prints "NETDEV WATCHDOG" before it calls this; nothing to do. */
+/*
+ * The core prints "NETDEV WATCHDOG" before it calls this; nothing to do.
+ * A second ops table, not one with this hook always set: the core arms
+ * its watchdog (5 s by default) for any device that has ndo_tx_timeout,
+ * and the tests that hold a queue longer must not see it fire.
+ */
 static void stopdev_tx_timeout(struct net_device *dev, unsigned int txqueue)
 {
 }
