@@ -4,7 +4,8 @@
 # 10,000 random and mutated RTM_NEWQDISC messages (add, replace, change)
 # plus deletes, class requests and dumps on a dummy device. The kernel must
 # answer each as the fuzzer's oracle predicts (valid requests acked with the
-# options dumped as asked, invalid ones refused and the qdisc unchanged),
+# options dumped as asked, invalid ones refused; any refused message,
+# random bytes included, must leave the qdisc unchanged),
 # leak nothing (kmemleak, when the kernel has it), and the module must
 # still pass traffic and unload afterwards. The dmesg scan of run.sh
 # catches warnings. PSPAT_NLFUZZ_SEED and PSPAT_NLFUZZ_COUNT override the
@@ -21,7 +22,7 @@ cp "$fuzz" "$tmp/" && fuzz=$tmp/pspat-nlfuzz
 seed=${PSPAT_NLFUZZ_SEED:-1}
 count=${PSPAT_NLFUZZ_COUNT:-10000}
 kmemleak=/sys/kernel/debug/kmemleak
-ktap_plan 13
+ktap_plan 14
 
 ns_create n
 dummy_dev "$n" dz
@@ -30,7 +31,7 @@ dummy_dev "$n" dz
 rc=0
 ip netns exec "$n" "$fuzz" --dev dz -n "$count" --seed "$seed" \
 	>"$tmp/fuzz.json" 2>"$tmp/fuzz.err" || rc=$?
-ktap_info "seed $seed: $(jq -c '{newqdisc, sent, results, expected, extack_messages, seconds}' "$tmp/fuzz.json" 2>/dev/null)"
+ktap_info "seed $seed: $(jq -c '{newqdisc, sent, results, expected, raw_refused_checked, extack_messages, seconds}' "$tmp/fuzz.json" 2>/dev/null)"
 if [ $rc = 0 ]; then
 	ktap_pass "the kernel answered every message as predicted (seed $seed)"
 else
@@ -45,6 +46,9 @@ check_eq "the kernel takes pspat options (TCA_PSPAT_* dumped)" \
 # The oracle must have judged many messages both ways, or it tests nothing.
 check_range "valid requests acked (> 1000)" "$(jq '.as_expected.valid // 0' "$tmp/fuzz.json")" 1001 1e18
 check_range "invalid requests refused (> 1000)" "$(jq '.as_expected.invalid // 0' "$tmp/fuzz.json")" 1001 1e18
+# A refused message of random bytes must leave the qdisc unchanged too.
+check_range "refused random-bytes messages checked (> 0)" \
+	"$(jq '.raw_refused_checked // 0' "$tmp/fuzz.json")" 1 1e18
 check_range "out-of-range options refused with pspat's extack message" \
 	"$(jq '[.extack_samples[] | select(.msg | startswith("pspat: ")) | .count] | add // 0' "$tmp/fuzz.json")" 1 1e18
 check_eq "the fuzzer left no qdisc behind" "$(qkind "$n" dz root)" noqueue

@@ -14,17 +14,22 @@
  * An oracle predicts each message's fate from the device's current state
  * (read back with a qdisc dump after every message) and from the netlink
  * parsing rules the kernel applies (the TCA_* attributes leniently, the
- * TCA_PSPAT_* ones strictly, with the ranges of include/pspat/pspat_uapi.h):
- * "valid" (must be acknowledged, and the dumped options must then be what
- * was asked), "invalid" (must be refused and leave the qdisc unchanged) or
- * "any" (only must not break anything). A kernel whose pspat takes no
- * options yet (its dump has no TCA_PSPAT_* attribute) is detected and
- * judged by that older rule.
+ * TCA_PSPAT_* ones strictly, with the ranges of README.md's table of tc
+ * options, stated below, not those of include/pspat/pspat_uapi.h that the
+ * module checks against): "valid" (must be acknowledged, and the dumped
+ * options must then be what was asked), "invalid" (must be refused) or
+ * "any" (only must not break anything). Whatever the verdict, a refused
+ * message, random bytes included, must leave the qdisc unchanged (but for
+ * the one refusal that keeps a change, see stab_after_change()). A kernel
+ * whose pspat takes no options yet (its dump has no TCA_PSPAT_* attribute)
+ * is detected and judged by that older rule.
  *
  * Prints one JSON summary on stdout. Exit status: 0 the kernel behaved as
  * predicted, 1 it did not (violations), 2 bad arguments, 3 setup failure.
  *
  *   pspat-nlfuzz --dev DEV [-n COUNT] [--seed N] [-v]
+ *   pspat-nlfuzz --print-ranges   (the ranges below, for
+ *                                  tools/tests/nlfuzz_ranges.sh)
  */
 #include <getopt.h>
 #include <libmnl/libmnl.h>
@@ -110,10 +115,29 @@ void for_each_attr(const void *p, size_t len,
 
 /* --- the options model --------------------------------------------------- */
 
+/*
+ * The options' valid ranges and defaults, copied from README.md's table of
+ * tc options ("| tc option | default | range |"), not taken from
+ * include/pspat/pspat_uapi.h: the module checks against that header, so
+ * an oracle reading it too would agree with a wrong range there. The
+ * oracle and the generators (boundaries, out-of-range values) use only
+ * these. tools/tests/nlfuzz_ranges.sh (ctest) compares them, printed by
+ * --print-ranges, with README.md's table, so that the documentation and
+ * the fuzzer cannot drift apart silently; nothing compares them with the
+ * header.
+ *
+ * xmit_mode: `default`, `arbiter`, `dispatcher`, the values 0, 1, 2 in
+ * that order (the order of enum tc_pspat_xmit_mode is ABI, so its names
+ * stand for the values; how many there are is stated here).
+ */
+constexpr unsigned kModes = 3;
+constexpr uint32_t kBatchMin = 0, kBatchMax = 4096, kBatchDefault = 0;
+constexpr uint32_t kHeldMin = 1, kHeldMax = 65536, kHeldDefault = 256;
+
 struct Opts {
   uint8_t mode = TC_PSPAT_XMIT_DEFAULT;
-  uint32_t batch = 0;
-  uint32_t held = TC_PSPAT_HELD_LIMIT_DEFAULT;
+  uint32_t batch = kBatchDefault;
+  uint32_t held = kHeldDefault;
   bool operator==(const Opts &) const = default;
 };
 
@@ -130,11 +154,13 @@ struct OptSet {
   }
 };
 
-bool mode_ok(uint64_t v) { return v < __TC_PSPAT_XMIT_MAX; }
-bool batch_ok(uint64_t v) { return v <= TC_PSPAT_BATCH_MAX; }
-bool held_ok(uint64_t v) {
-  return v >= TC_PSPAT_HELD_LIMIT_MIN && v <= TC_PSPAT_HELD_LIMIT_MAX;
+/* A function: `v >= 0` written out would warn (-Wtype-limits). */
+bool in_range(uint64_t v, uint64_t lo, uint64_t hi) {
+  return v >= lo && v <= hi;
 }
+bool mode_ok(uint64_t v) { return in_range(v, 0, kModes - 1); }
+bool batch_ok(uint64_t v) { return in_range(v, kBatchMin, kBatchMax); }
+bool held_ok(uint64_t v) { return in_range(v, kHeldMin, kHeldMax); }
 
 enum class Verdict { Valid, Invalid, Any };
 
@@ -207,7 +233,7 @@ struct Msg {
   struct tcmsg tcm {};
   size_t tcm_len = kTcmLen;  // < kTcmLen: truncated family header
   Bytes attrs;
-  bool raw = false;  // random bytes: no prediction, state may change
+  bool raw = false;  // random bytes: "any" (a refused one changes nothing)
   std::string what;  // the generator's label, for the summary
 };
 
@@ -218,6 +244,7 @@ struct Outer {
   bool has_opts = false;
   uint16_t opts_type = 0;
   Bytes opts;
+  bool stab = false;  // TCA_STAB present
 };
 
 Outer parse_outer(const Bytes &a) {
@@ -236,6 +263,8 @@ Outer parse_outer(const Bytes &a) {
       o.has_opts = true;
       o.opts_type = type;
       o.opts = pl;
+    } else if (t == TCA_STAB) {
+      o.stab = true;
     }
     int step = NLA_ALIGN(len);
     off += step;
@@ -299,6 +328,8 @@ struct Fuzzer {
   std::map<std::string, uint64_t> extacks;
   uint64_t extack_seen = 0, newqdisc = 0, resyncs = 0, violations = 0;
   uint64_t acked_any = 0, refused_any = 0;
+  uint64_t raw_refused_checked = 0;   // refused random bytes, state compared
+  uint64_t refused_kept_options = 0;  // stab_after_change() allowed it
   std::vector<std::string> violation_samples;
 
   explicit Fuzzer(uint64_t seed) : rng(seed) {}
@@ -469,17 +500,17 @@ struct Fuzzer {
   uint32_t valid_value(uint16_t t) {
     switch (t) {
       case TCA_PSPAT_XMIT_MODE:
-        return rnd(__TC_PSPAT_XMIT_MAX);
+        return rnd(kModes);
       case TCA_PSPAT_BATCH: {
-        static const uint32_t pick[] = {0, 1, 64, TC_PSPAT_BATCH_MAX};
-        return chance(50) ? pick[rnd(4)] : rnd(TC_PSPAT_BATCH_MAX + 1);
+        static const uint32_t pick[] = {kBatchMin, kBatchMin + 1, 64,
+                                        kBatchMax};
+        return chance(50) ? pick[rnd(4)]
+                          : kBatchMin + rnd(kBatchMax - kBatchMin + 1);
       }
       default: {
-        static const uint32_t pick[] = {TC_PSPAT_HELD_LIMIT_MIN, 256,
-                                        TC_PSPAT_HELD_LIMIT_MAX};
-        return chance(50)
-                   ? pick[rnd(3)]
-                   : TC_PSPAT_HELD_LIMIT_MIN + rnd(TC_PSPAT_HELD_LIMIT_MAX);
+        static const uint32_t pick[] = {kHeldMin, kHeldDefault, kHeldMax};
+        return chance(50) ? pick[rnd(3)]
+                          : kHeldMin + rnd(kHeldMax - kHeldMin + 1);
       }
     }
   }
@@ -487,24 +518,20 @@ struct Fuzzer {
   uint32_t bad_value(uint16_t t) {
     switch (t) {
       case TCA_PSPAT_XMIT_MODE: {
-        static const uint32_t pick[] = {__TC_PSPAT_XMIT_MAX, 0x7f, 0x80, 0xff};
-        return chance(60)
-                   ? pick[rnd(4)]
-                   : __TC_PSPAT_XMIT_MAX + rnd(256 - __TC_PSPAT_XMIT_MAX);
+        static const uint32_t pick[] = {kModes, 0x7f, 0x80, 0xff};
+        return chance(60) ? pick[rnd(4)] : kModes + rnd(256 - kModes);
       }
-      case TCA_PSPAT_BATCH: {
-        static const uint32_t pick[] = {TC_PSPAT_BATCH_MAX + 1, 0x80000000u,
+      case TCA_PSPAT_BATCH: {  // kBatchMin is 0: nothing below it
+        static const uint32_t pick[] = {kBatchMax + 1, 0x80000000u,
                                         0xffffffffu};
         return chance(60) ? pick[rnd(3)]
-                          : TC_PSPAT_BATCH_MAX + 1 +
-                                r32() % (0xffffffffu - TC_PSPAT_BATCH_MAX);
+                          : kBatchMax + 1 + r32() % (0xffffffffu - kBatchMax);
       }
       default: {
-        static const uint32_t pick[] = {0, TC_PSPAT_HELD_LIMIT_MAX + 1,
+        static const uint32_t pick[] = {kHeldMin - 1, kHeldMax + 1,
                                         0xffffffffu};
         return chance(60) ? pick[rnd(3)]
-                          : TC_PSPAT_HELD_LIMIT_MAX + 1 +
-                                r32() % (0xffffffffu - TC_PSPAT_HELD_LIMIT_MAX);
+                          : kHeldMax + 1 + r32() % (0xffffffffu - kHeldMax);
       }
     }
   }
@@ -536,12 +563,10 @@ struct Fuzzer {
     uint16_t t = opt_type();
     switch (rnd(15)) {
       case 0: {  // boundary values, valid
-        uint32_t v = t == TCA_PSPAT_XMIT_MODE
-                         ? (chance(50) ? 0 : __TC_PSPAT_XMIT_MAX - 1)
+        uint32_t v = t == TCA_PSPAT_XMIT_MODE ? (chance(50) ? 0 : kModes - 1)
                      : t == TCA_PSPAT_BATCH
-                         ? (chance(50) ? 0 : TC_PSPAT_BATCH_MAX)
-                         : (chance(50) ? TC_PSPAT_HELD_LIMIT_MIN
-                                       : TC_PSPAT_HELD_LIMIT_MAX);
+                         ? (chance(50) ? kBatchMin : kBatchMax)
+                         : (chance(50) ? kHeldMin : kHeldMax);
         put_attr(o, t, scalar(t, v));
         return "boundary_valid";
       }
@@ -640,7 +665,10 @@ struct Fuzzer {
                        : h < 8 && st.pspat() ? st.handle
                                              : handle_major();
 
-    if (chance(6)) {  // random bytes after a plausible header
+    /* Random bytes after a plausible header: still one RTM_NEWQDISC
+     * (serialize() makes nlmsg_len cover them all, so the kernel sees one
+     * message and sends one answer), its attributes random. */
+    if (chance(6)) {
       m.raw = true;
       m.flags = static_cast<uint16_t>(rng()) &
                 (NLM_F_CREATE | NLM_F_EXCL | NLM_F_REPLACE | NLM_F_APPEND);
@@ -891,6 +919,27 @@ struct Fuzzer {
     if (violation_samples.size() < 20) violation_samples.emplace_back(b);
   }
 
+  /*
+   * The kernel's one refusal that keeps a change: qdisc_change() applies
+   * TCA_OPTIONS (ops->change) before it parses TCA_STAB, and a bad
+   * TCA_STAB then fails the request. Only random bytes can carry a
+   * TCA_STAB. True when @m is such a message and @after is @before with
+   * the options applied that pspat would take.
+   */
+  bool stab_after_change(const Msg &m, const State &before,
+                         const State &after) {
+    if (m.type != RTM_NEWQDISC || legacy || !before.pspat()) return false;
+    Outer o = parse_outer(m.attrs);
+    if (!o.has_opts || !o.stab) return false;
+    OptVerdict ov = judge_strict(o.opts_type, o.opts);
+    if (ov.v == Verdict::Invalid) return false;
+    State s = before;
+    s.opts = ov.set.apply(before.opts);
+    if (after != s) return false;
+    refused_kept_options++;
+    return true;
+  }
+
   /* Run one message, check the outcome. Returns false on a fatal error. */
   bool step(uint64_t i, const Msg &m, const Expect &e, bool dump) {
     Reply r = transact(m, dump);
@@ -946,9 +995,12 @@ struct Fuzzer {
       else
         expect_ok[vn]++;
     } else {
+      /* Refused, whatever it was and whatever the state before (random
+       * bytes and an unclean state included): nothing may have changed. */
       if (r.err) {
         refused_any++;
-        if (!m.raw && before.clean() && after != before)
+        if (m.raw) raw_refused_checked++;
+        if (after != before && !stab_after_change(m, before, after))
           violation(i, m, r, e, "a refused request changed the qdisc", before,
                     after);
       } else {
@@ -1023,6 +1075,10 @@ struct Fuzzer {
     printf("  \"any_acked\": %llu,\n  \"any_refused\": %llu,\n",
            static_cast<unsigned long long>(acked_any),
            static_cast<unsigned long long>(refused_any));
+    printf("  \"raw_refused_checked\": %llu,\n",
+           static_cast<unsigned long long>(raw_refused_checked));
+    printf("  \"refused_kept_options\": %llu,\n",
+           static_cast<unsigned long long>(refused_kept_options));
     // Labels: flag set and first mutation only, to keep it short.
     std::map<std::string, uint64_t> muts;
     for (auto &[k, v] : by_label) {
@@ -1059,16 +1115,27 @@ struct Fuzzer {
   }
 };
 
+/* One line per option: name, min, max, default (tools/tests/nlfuzz_ranges.sh
+ * reads these). */
+void print_ranges() {
+  printf("xmit_mode 0 %u %u\n", kModes - 1,
+         static_cast<unsigned>(TC_PSPAT_XMIT_DEFAULT));
+  printf("batch %u %u %u\n", kBatchMin, kBatchMax, kBatchDefault);
+  printf("held_limit %u %u %u\n", kHeldMin, kHeldMax, kHeldDefault);
+}
+
 [[noreturn]] void usage(const char *msg) {
   if (msg) fprintf(stderr, "pspat-nlfuzz: %s\n", msg);
   fprintf(stderr,
           "Usage: pspat-nlfuzz --dev DEV [-n COUNT] [--seed N] [--keep] [-v]\n"
+          "       pspat-nlfuzz --print-ranges\n"
           "  --dev DEV      the device to fuzz (its root: none or pspat)\n"
           "  -n, --count N  RTM_NEWQDISC messages to send (default 10000)\n"
           "  --seed N       random seed (default 1)\n"
           "  --other PCT    other requests per 100 RTM_NEWQDISC (default 15)\n"
           "  --keep         leave the pspat root in place at the end\n"
-          "  -v             each violation on stderr as it happens\n");
+          "  -v             each violation on stderr as it happens\n"
+          "  --print-ranges the options' ranges the oracle uses, and exit\n");
   exit(msg ? pspat::cli::EXIT_USAGE : 0);
 }
 
@@ -1084,6 +1151,7 @@ int main(int argc, char **argv) {
                                     {"seed", required_argument, nullptr, 'S'},
                                     {"other", required_argument, nullptr, 'O'},
                                     {"keep", no_argument, nullptr, 'K'},
+                                    {"print-ranges", no_argument, nullptr, 'R'},
                                     {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   int c;
@@ -1104,6 +1172,9 @@ int main(int argc, char **argv) {
       case 'K':
         keep = true;
         break;
+      case 'R':
+        print_ranges();
+        return 0;
       case 'v':
         verbose = true;
         break;
