@@ -211,16 +211,18 @@ pspat_param() {
 	fi
 }
 
-# slab_objs: active objects of the kmalloc caches mailboxes come from
-# (kmalloc-8k with the default geometry), to see their memory come back.
-# SLUB counts the free objects of per-CPU slabs as active; shrinking the
-# caches first returns those, so the count is what is allocated.
+# slab_objs [CACHE...]: active objects of the kmalloc caches mailboxes come
+# from (default kmalloc-4k and kmalloc-8k; kmalloc-8k with the default
+# geometry), to see their memory come back. SLUB counts the free objects
+# of per-CPU slabs as active; shrinking the caches first returns those, so
+# the count is what is allocated.
 slab_objs() {
-	local c
-	for c in kmalloc-4k kmalloc-8k; do
+	local c caches=("$@")
+	[ $# -gt 0 ] || caches=(kmalloc-4k kmalloc-8k)
+	for c in "${caches[@]}"; do
 		echo 1 >/sys/kernel/slab/$c/shrink 2>/dev/null
 	done
-	awk '/^kmalloc-(4k|8k) / { n += $2 } END { print n }' /proc/slabinfo
+	awk -v list=" ${caches[*]} " 'index(list, " " $1 " ") { n += $2 } END { print n + 0 }' /proc/slabinfo
 }
 
 # pspat_dump NS DEV: pspat's state as KTAP comments, for a failed count:
