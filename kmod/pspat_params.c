@@ -22,19 +22,32 @@
 #include <linux/cpumask.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
+#include <linux/stringify.h>
 
 #include "pspat.h"
 
-int pspat_xmit_mode = PSPAT_XMIT_ARBITER;
-unsigned int pspat_arb_batch = 64;
-unsigned int pspat_dispatch_batch = 64;
-unsigned int pspat_mailbox_entries = 512;
-unsigned int pspat_mailbox_line_size = 128;
-int pspat_arbiter_cpu = -1;
-int pspat_dispatcher_cpu = -1;
-unsigned int pspat_idle_poll_us = 50;
-unsigned int pspat_max_mailboxes = 1024;
-unsigned int pspat_mailbox_idle_ms = 1000;
+/*
+ * The defaults, named once: the variables start at them and modinfo's
+ * descriptions quote them (__stringify), so the two cannot disagree.
+ */
+#define PSPAT_DEF_BATCH		64
+#define PSPAT_DEF_MB_ENTRIES	512
+#define PSPAT_DEF_MB_LINE	128
+#define PSPAT_DEF_CPU		-1
+#define PSPAT_DEF_IDLE_POLL_US	50
+#define PSPAT_DEF_MAILBOXES	1024
+#define PSPAT_DEF_MB_IDLE_MS	1000
+
+int pspat_xmit_mode = PSPAT_XMIT_ARBITER;	/* "arbiter" below */
+unsigned int pspat_arb_batch = PSPAT_DEF_BATCH;
+unsigned int pspat_dispatch_batch = PSPAT_DEF_BATCH;
+unsigned int pspat_mailbox_entries = PSPAT_DEF_MB_ENTRIES;
+unsigned int pspat_mailbox_line_size = PSPAT_DEF_MB_LINE;
+int pspat_arbiter_cpu = PSPAT_DEF_CPU;
+int pspat_dispatcher_cpu = PSPAT_DEF_CPU;
+unsigned int pspat_idle_poll_us = PSPAT_DEF_IDLE_POLL_US;
+unsigned int pspat_max_mailboxes = PSPAT_DEF_MAILBOXES;
+unsigned int pspat_mailbox_idle_ms = PSPAT_DEF_MB_IDLE_MS;
 
 #define PSPAT_MAX_BATCH		4096
 #define PSPAT_MIN_MB_ENTRIES	8
@@ -223,23 +236,43 @@ static const struct kernel_param_ops pspat_cpu_ops = {
 	.get = param_get_int,
 };
 
+/* Each description ends with the default, for `modinfo -p`. */
 module_param_cb(xmit_mode, &pspat_mode_ops, &pspat_xmit_mode, 0644);
-MODULE_PARM_DESC(xmit_mode, "who calls the driver: arbiter or dispatcher");
+MODULE_PARM_DESC(xmit_mode,
+		 "who calls the driver: arbiter or dispatcher (default arbiter)");
 module_param_cb(arb_batch, &pspat_batch_ops, &pspat_arb_batch, 0644);
-MODULE_PARM_DESC(arb_batch, "packets the arbiter takes per mailbox and per child in a round (1-4096)");
+MODULE_PARM_DESC(arb_batch,
+		 "packets the arbiter takes per mailbox and per child in a round (1-4096, default "
+		 __stringify(PSPAT_DEF_BATCH) ")");
 module_param_cb(dispatch_batch, &pspat_batch_ops, &pspat_dispatch_batch, 0644);
-MODULE_PARM_DESC(dispatch_batch, "packets the dispatcher transmits per batch (1-4096)");
+MODULE_PARM_DESC(dispatch_batch,
+		 "packets the dispatcher transmits per batch (1-4096, default "
+		 __stringify(PSPAT_DEF_BATCH) ")");
 module_param_cb(mailbox_entries, &pspat_geometry_ops, &pspat_mailbox_entries, 0644);
-MODULE_PARM_DESC(mailbox_entries, "slots of new mailboxes (power of 2, 8-65536)");
+MODULE_PARM_DESC(mailbox_entries,
+		 "slots of new mailboxes (power of 2, 8-65536, default "
+		 __stringify(PSPAT_DEF_MB_ENTRIES) ")");
 module_param_cb(mailbox_line_size, &pspat_geometry_ops, &pspat_mailbox_line_size, 0644);
-MODULE_PARM_DESC(mailbox_line_size, "IFFQ line of new mailboxes in bytes (power of 2, 64-4096)");
+MODULE_PARM_DESC(mailbox_line_size,
+		 "IFFQ line of new mailboxes in bytes (power of 2, 64-4096, default "
+		 __stringify(PSPAT_DEF_MB_LINE) ")");
 module_param_cb(arbiter_cpu, &pspat_cpu_ops, &pspat_arbiter_cpu, 0644);
-MODULE_PARM_DESC(arbiter_cpu, "CPU of the arbiter kthread, -1 unpinned");
+MODULE_PARM_DESC(arbiter_cpu,
+		 "CPU of the arbiter kthread, -1 unpinned (default "
+		 __stringify(PSPAT_DEF_CPU) ")");
 module_param_cb(dispatcher_cpu, &pspat_cpu_ops, &pspat_dispatcher_cpu, 0644);
-MODULE_PARM_DESC(dispatcher_cpu, "CPU of the dispatcher kthread, -1 unpinned");
+MODULE_PARM_DESC(dispatcher_cpu,
+		 "CPU of the dispatcher kthread, -1 unpinned (default "
+		 __stringify(PSPAT_DEF_CPU) ")");
 module_param_cb(idle_poll_us, &pspat_arb_timing_ops, &pspat_idle_poll_us, 0644);
-MODULE_PARM_DESC(idle_poll_us, "microseconds an idle arbiter polls before sleeping (0-1000000)");
+MODULE_PARM_DESC(idle_poll_us,
+		 "microseconds an idle arbiter polls before sleeping (0-1000000, default "
+		 __stringify(PSPAT_DEF_IDLE_POLL_US) ")");
 module_param_cb(max_mailboxes, &pspat_max_mailboxes_ops, &pspat_max_mailboxes, 0644);
-MODULE_PARM_DESC(max_mailboxes, "thread mailboxes at most; beyond, threads share their CPU's mailbox (0-1048576)");
+MODULE_PARM_DESC(max_mailboxes,
+		 "thread mailboxes at most; beyond, threads share their CPU's mailbox (0-1048576, default "
+		 __stringify(PSPAT_DEF_MAILBOXES) ")");
 module_param_cb(mailbox_idle_ms, &pspat_arb_timing_ops, &pspat_mailbox_idle_ms, 0644);
-MODULE_PARM_DESC(mailbox_idle_ms, "a live thread's mailbox idle this long is reclaimed, 0 only at its exit (0-3600000)");
+MODULE_PARM_DESC(mailbox_idle_ms,
+		 "a live thread's mailbox idle this long is reclaimed, 0 only at its exit (0-3600000, default "
+		 __stringify(PSPAT_DEF_MB_IDLE_MS) ")");

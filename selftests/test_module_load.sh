@@ -1,11 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # insmod/rmmod: the module registers qdisc "pspat", unloads cleanly, and
-# cannot be unloaded while a pspat qdisc exists.
+# cannot be unloaded while a pspat qdisc exists. modinfo gives every
+# parameter's default.
 . "$(dirname "$0")/lib.sh"
 need_vm
 need_unloaded
-ktap_plan 7
+ktap_plan 8
+
+# every_param_has_default: `modinfo -p` lists parameters, each line names
+# its default; prints the lines that do not.
+every_param_has_default() {
+	local out
+	out=$(modinfo -p "$PSPAT_KO") || return 1
+	[ -n "$out" ] || { echo "modinfo -p lists no parameters"; return 1; }
+	! grep -v default <<<"$out"
+}
+check "modinfo -p: every parameter gives its default" every_param_has_default
 
 check "insmod sch_pspat" insmod "$PSPAT_KO"
 check "module is live" grep -qx live /sys/module/sch_pspat/initstate
