@@ -18,7 +18,7 @@ ns_create ns
 dummy_dev "$ns" d0
 ip -n "$ns" link add d1 type dummy
 ip -n "$ns" link set d1 up
-ktap_plan 34
+ktap_plan 42
 
 t() { tc -n "$ns" "$@"; }
 # opts DEV: the options of the root as compact JSON.
@@ -56,7 +56,11 @@ X='xmit_mode .*default, arbiter or dispatcher'
 # The plugin's own checks: nothing reaches the kernel.
 check "batch 4097: refused, names batch and its range" refused change "$B" batch 4097
 check "batch -1" refused change "$B" batch -1
-check "batch 0x10 (decimal only)" refused change "$B" batch 0x10
+check "batch 0x1001 (4097 in hex): still out of range" refused change "$B" batch 0x1001
+check "held_limit 0x10001 (65537 in hex)" refused change "$H" held_limit 0x10001
+check "batch 0x (a prefix, no digits)" refused change "$B" batch 0x
+check "batch 08 (not an octal digit)" refused change "$B" batch 08
+check "batch 0x-1 (no sign after the prefix)" refused change "$B" batch 0x-1
 check "batch 12abc" refused change "$B" batch 12abc
 check "batch +5" refused change "$B" batch +5
 check "batch 2^64 (overflow)" refused change "$B" batch 18446744073709551616
@@ -98,4 +102,15 @@ check "the hook sends valid values too: batch 4096" \
 unset PSPAT_TC_UNCHECKED
 check_eq "batch 4096, the others kept" "$(opts d0)" \
 	'{"xmit_mode":"dispatcher","batch":4096,"held_limit":300}'
+
+# Numbers as get_u32(&v, arg, 0) reads them for the other qdiscs: hex with
+# 0x, octal with a leading 0.
+check "batch 0x40 held_limit 0x100 (hex)" \
+	t qdisc change dev d0 root handle 1: pspat batch 0x40 held_limit 0x100
+check_eq "batch 64, held_limit 256" "$(opts d0)" \
+	'{"xmit_mode":"dispatcher","batch":64,"held_limit":256}'
+check "batch 010 held_limit 0X200 (octal, upper-case hex)" \
+	t qdisc change dev d0 root handle 1: pspat batch 010 held_limit 0X200
+check_eq "batch 8, held_limit 512" "$(opts d0)" \
+	'{"xmit_mode":"dispatcher","batch":8,"held_limit":512}'
 ktap_finish

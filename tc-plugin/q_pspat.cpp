@@ -7,7 +7,8 @@
 //           [ held_limit N|default ]
 //   tc [-s] [-j] qdisc show dev DEV
 //
-// tc dlopen()s TC_LIB_DIR/q_pspat.so (default /usr/lib/tc) and looks up
+// tc dlopen()s TC_LIB_DIR/q_pspat.so (default: the directory tc is built
+// with, /usr/lib/x86_64-linux-gnu/tc on Debian 12 amd64) and looks up
 // pspat_qdisc_util. The helpers this file calls (addattr_l, print_color_*,
 // parse_rtattr_flags ...) are resolved from the tc binary itself, which
 // exports them: the plugin links against nothing but libc. See README.md.
@@ -79,12 +80,24 @@ constexpr U32Option kHeldLimit{"held_limit", TCA_PSPAT_HELD_LIMIT,
 constexpr std::array<string_view, __TC_PSPAT_XMIT_MAX> kModeNames = {
     "default", "arbiter", "dispatcher"};
 
-// Decimal digits only: no sign, no base prefix, no trailing garbage, no
-// overflow (strtoul, behind get_u32(), takes "-4294967295" for 1).
+// A number as get_u32(&v, arg, 0) takes it, like the other qdiscs' options:
+// decimal, 0x or 0X hex, octal with a leading 0. Stricter than strtoul()
+// behind it: no sign, no leading blanks (strtoul takes "-4294967295" for 1
+// with a 32-bit long), no base prefix without digits, nothing after the
+// digits, no overflow.
 std::optional<uint32_t> ParseU32(string_view s) {
+  int base = 10;
+  if (s.size() > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  } else if (s.size() > 1 && s[0] == '0') {
+    base = 8;
+    s.remove_prefix(1);
+  }
+  // from_chars() takes no sign for an unsigned type, and no prefix.
   uint32_t v = 0;
-  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+  if (s.empty()) return std::nullopt;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
 }
@@ -97,8 +110,8 @@ std::optional<uint8_t> ParseMode(string_view s) {
 
 int BadValue(const U32Option& o, string_view arg) {
   std::fprintf(stderr,
-               "pspat: invalid %.*s \"%.*s\": expected a decimal number "
-               "%u..%u or \"default\"\n",
+               "pspat: invalid %.*s \"%.*s\": expected a number %u..%u "
+               "or \"default\"\n",
                static_cast<int>(o.name.size()), o.name.data(),
                static_cast<int>(arg.size()), arg.data(), o.min, o.max);
   Usage();
