@@ -18,7 +18,8 @@
 #                        cached; docs/debug-kernel.md); then KVER=debug works
 #   make check-debug     every selftest on the debug kernel + kmemleak scan
 #   make install         module (KVER=host: running kernel) into extra/, tc
-#                        plugin, bpftrace scripts (PREFIX, TC_LIB_DIR); root
+#                        plugin, bpftrace scripts, man page tc-pspat(8)
+#                        (PREFIX, TC_LIB_DIR); root
 #   make uninstall       remove what install put there
 #   make dkms-install    add, build and install under DKMS (running kernel)
 #   make dkms-remove     remove it from DKMS and /usr/src

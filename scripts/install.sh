@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make install` / `make uninstall` (root): sch_pspat for one kernel, the tc
-# plugin and the bpftrace scripts. `make install` builds first (the module
-# without the test modules, in build/kmod-install/<KVER>, and the plugin);
-# this script only installs what is built, so it can run where building is
-# slow (the selftest runs it in the emulated guest).
+# plugin, the bpftrace scripts and the man page. `make install` builds first
+# (the module without the test modules, in build/kmod-install/<KVER>, and the
+# plugin); this script only installs what is built, so it can run where
+# building is slow (the selftest runs it in the emulated guest).
 #
 #   module      /lib/modules/<release>/extra/sch_pspat.ko, then depmod: what
 #               kbuild's modules_install (INSTALL_MOD_DIR=extra) does for an
@@ -14,6 +14,8 @@
 #               tc searches (read from the tc binary, e.g.
 #               /usr/lib/x86_64-linux-gnu/tc on Debian 12)
 #   bpftrace    $PREFIX/share/sch_pspat/bpftrace/*.bt (PREFIX=/usr/local)
+#   man page    $PREFIX/share/man/man8/tc-pspat.8 (man/tc-pspat.8; man-db
+#               searches /usr/local/share/man, so `man tc-pspat` finds it)
 #
 # KVER picks the kernel as for `make` (host: the running one, the default
 # here; 6.1 / 6.12: the guest kernels of `make deps`). Uninstall removes
@@ -24,6 +26,7 @@ action=${1:-install}
 kver=${KVER:-host}
 prefix=${PREFIX:-/usr/local}
 share=$prefix/share/sch_pspat
+man8=$prefix/share/man/man8
 
 die() { echo "install: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root"
@@ -61,6 +64,8 @@ install)
 	install -d "$share/bpftrace"
 	install -m 0644 "$top"/scripts/bpftrace/*.bt "$share/bpftrace/"
 	echo "bpftrace scripts: $share/bpftrace/"
+	install -D -m 0644 "$top/man/tc-pspat.8" "$man8/tc-pspat.8"
+	echo "man page: $man8/tc-pspat.8"
 	;;
 uninstall)
 	# depmod only when a module was there: it reads every module (slow).
@@ -71,7 +76,9 @@ uninstall)
 	fi
 	rm -f "$tcdir/q_pspat.so"
 	rm -rf "$share"
-	echo "removed sch_pspat for $krel, $tcdir/q_pspat.so and $share"
+	# The file only: man8/ may hold other pages.
+	rm -f "$man8/tc-pspat.8"
+	echo "removed sch_pspat for $krel, $tcdir/q_pspat.so, $share and $man8/tc-pspat.8"
 	;;
 *) die "usage: $0 install|uninstall" ;;
 esac

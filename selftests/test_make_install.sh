@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make install` for the booted kernel: the module lands in extra/ and
 # modprobe loads it, tc finds the plugin in its own directory (no
-# TC_LIB_DIR) and prints pspat's options, the bpftrace scripts are under
-# PREFIX; `make uninstall` removes all of it. The directories written are
-# tmpfs here (the guest's root is the host's, read-only). The build half of
+# TC_LIB_DIR) and prints pspat's options, the bpftrace scripts and the man
+# page tc-pspat(8) are under PREFIX (`man -w` finds the page); `make
+# uninstall` removes all of it. The directories written are tmpfs here (the
+# guest's root is the host's, read-only). The build half of
 # `make install` runs on the host (scripts/check.sh): kbuild alone takes
 # minutes in the emulated guest; here runs its install half,
 # scripts/install.sh, as `make install` calls it.
@@ -23,7 +24,7 @@ for d in "$tcdir" /usr/local; do
 		skip_all "cannot mount a tmpfs on $d"
 done
 make_tmp
-ktap_plan 9
+ktap_plan 11
 
 # KVER: the series of the booted kernel (6.1 or 6.12), as PSPAT_KO's path
 # says: install.sh takes build/kmod-install/$series/sch_pspat.ko.
@@ -44,7 +45,23 @@ check "module unloads" wait_for 30 rmmod sch_pspat
 check_eq "bpftrace scripts installed" \
 	"$(ls /usr/local/share/sch_pspat/bpftrace/*.bt | wc -l)" \
 	"$(ls "$PSPAT_TOP"/scripts/bpftrace/*.bt | wc -l)"
+# man-db searches /usr/local/share/man (MANDATORY_MANPATH on Debian); where
+# man is missing, the file itself.
+manpage=/usr/local/share/man/man8/tc-pspat.8
+man_finds() {
+	local found
+	if command -v man >/dev/null; then
+		found=$(man -w tc-pspat 2>&1)
+		echo "man -w tc-pspat: $found"
+		[ "$found" = "$manpage" ]
+	else
+		test -f "$manpage"
+	fi
+}
+check "man page installed: man -w tc-pspat finds $manpage" man_finds
 check "uninstall" mk uninstall
+check_fails "man page removed: man -w tc-pspat finds nothing" \
+	eval 'test -e "$manpage" || man_finds'
 check_eq "nothing left" "$(find "/lib/modules/$krel" -name 'sch_pspat.ko*';
 	ls "$tcdir" /usr/local/share 2>/dev/null | grep -i pspat)" ""
 check_fails "modprobe no longer finds sch_pspat" modprobe -n sch_pspat
