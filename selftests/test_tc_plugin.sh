@@ -54,9 +54,9 @@ missing=$(tc_json "$a" -s qdisc show dev va | jq -r --arg k "$XSTATS_KEYS" \
 check_eq "JSON: every xstats key is there" "$missing" ""
 check "text: xstats of the qdisc, arbiter, dispatcher and mailboxes" sh -c \
 	"tc -n $a -s qdisc show dev va | grep -q '^  qdisc: pushed [0-9]* mailbox_full [0-9]* arbitrated [0-9]* dispatched [0-9]*\$' &&
-	 tc -n $a -s qdisc show dev va | grep -q '^  arbiter: arb_rounds [0-9]* arb_packets [0-9]* (avg batch [0-9.]*)' &&
-	 tc -n $a -s qdisc show dev va | grep -q '^  dispatcher: disp_batches [0-9]* disp_packets [0-9]*' &&
-	 tc -n $a -s qdisc show dev va | grep -q '^  mailboxes: mb_created [0-9]* .* mb_active [0-9]*'"
+	 tc -n $a -s qdisc show dev va | grep -q '^  arbiter (global): arb_rounds [0-9]* arb_packets [0-9]* (avg batch [0-9.]*)' &&
+	 tc -n $a -s qdisc show dev va | grep -q '^  dispatcher (global): disp_batches [0-9]* disp_packets [0-9]*' &&
+	 tc -n $a -s qdisc show dev va | grep -q '^  mailboxes (global): mb_created [0-9]* .* mb_active [0-9]*'"
 
 p0=$(q pushed) r0=$(q arbitrated)
 rm -f "$tmp/ready"

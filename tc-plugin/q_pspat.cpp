@@ -259,8 +259,9 @@ struct Field {
   const char* name;  // JSON key and text label: the field's name
   std::size_t offset;
   Kind kind;
-  bool newline;  // text: start a new line before this field
-  const char* group;
+  bool newline;       // text: start a new line before this field
+  const char* group;  // text: the line's label; "(global)": the same
+                      // in every pspat qdisc, not to be summed over them
 };
 
 #define PSPAT_FIELD(f, kind, nl, group) \
@@ -277,14 +278,14 @@ constexpr Field kFields[] = {
     PSPAT_FIELD(backpressure, Kind::kU64, false, nullptr),
     PSPAT_FIELD(held, Kind::kU32, false, nullptr),
     PSPAT_FIELD(xmit_mode, Kind::kMode, false, nullptr),
-    PSPAT_FIELD(arb_rounds, Kind::kU64, true, "arbiter"),
+    PSPAT_FIELD(arb_rounds, Kind::kU64, true, "arbiter (global)"),
     PSPAT_FIELD(arb_packets, Kind::kU64, false, nullptr),
     PSPAT_FIELD(arb_sleeps, Kind::kU64, false, nullptr),
     PSPAT_FIELD(arb_wakeups, Kind::kU64, false, nullptr),
     PSPAT_FIELD(arb_throttle_sleeps, Kind::kU64, false, nullptr),
-    PSPAT_FIELD(disp_batches, Kind::kU64, true, "dispatcher"),
+    PSPAT_FIELD(disp_batches, Kind::kU64, true, "dispatcher (global)"),
     PSPAT_FIELD(disp_packets, Kind::kU64, false, nullptr),
-    PSPAT_FIELD(mb_created, Kind::kU64, true, "mailboxes"),
+    PSPAT_FIELD(mb_created, Kind::kU64, true, "mailboxes (global)"),
     PSPAT_FIELD(mb_reclaimed, Kind::kU64, false, nullptr),
     PSPAT_FIELD(mb_alloc_fail, Kind::kU64, false, nullptr),
     PSPAT_FIELD(mb_live, Kind::kU32, false, nullptr),
