@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make lint`: sparse (C=2) and checkpatch.pl --strict on the kernel code,
+# groff -ww (and mandoc -T lint, if installed) on the man pages,
 # clang-format on the C++ code. checkpatch comes from Debian's
 # linux-source-6.1 (installed here when missing).
 set -uo pipefail
@@ -56,6 +57,21 @@ if [ -n "$warn" ]; then
 	echo "$warn"
 	fail=1
 fi
+
+echo "== man pages (groff -ww)"
+# Any warning groff prints fails, as in the kernel build. mandoc's lint is
+# stricter (dates, macro use) and runs where mandoc is installed.
+need_pkg groff-base
+for f in $(cd "$top" && git ls-files 'man/*.[1-8]'); do
+	out=$(groff -man -ww -z "$top/$f" 2>&1)
+	if [ -n "$out" ]; then
+		echo "$out"
+		fail=1
+	fi
+	if command -v mandoc >/dev/null; then
+		mandoc -T lint -W warning "$top/$f" || fail=1
+	fi
+done
 
 echo "== clang-format"
 # Userspace C++ and its headers (not the kernel C: kmod/, iffq.h, the uapi).
