@@ -16,6 +16,10 @@
 #   bpftrace    $PREFIX/share/sch_pspat/bpftrace/*.bt (PREFIX=/usr/local)
 #   man page    $PREFIX/share/man/man8/tc-pspat.8 (man/tc-pspat.8; man-db
 #               searches /usr/local/share/man, so `man tc-pspat` finds it)
+#   boot        $PREFIX/sbin/pspat-tc-apply; the systemd unit
+#               $PREFIX/lib/systemd/system/pspat-tc@.service (not enabled);
+#               the ifupdown hook, modprobe.d and tc batch examples in
+#               $PREFIX/share/sch_pspat/boot/ (README: Boot-time configuration)
 #
 # KVER picks the kernel as for `make` (host: the running one, the default
 # here; 6.1 / 6.12: the guest kernels of `make deps`). Uninstall removes
@@ -27,6 +31,7 @@ kver=${KVER:-host}
 prefix=${PREFIX:-/usr/local}
 share=$prefix/share/sch_pspat
 man8=$prefix/share/man/man8
+unitdir=$prefix/lib/systemd/system
 
 die() { echo "install: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root"
@@ -66,6 +71,13 @@ install)
 	echo "bpftrace scripts: $share/bpftrace/"
 	install -D -m 0644 "$top/man/tc-pspat.8" "$man8/tc-pspat.8"
 	echo "man page: $man8/tc-pspat.8"
+	install -D -m 0755 "$top/boot/pspat-tc-apply" "$prefix/sbin/pspat-tc-apply"
+	install -d "$unitdir" "$share/boot"
+	sed "s|@SBINDIR@|$prefix/sbin|" "$top/boot/pspat-tc@.service" >"$unitdir/pspat-tc@.service"
+	sed "s|@SBINDIR@|$prefix/sbin|" "$top/boot/ifupdown-pspat" >"$share/boot/ifupdown-pspat"
+	chmod 0755 "$share/boot/ifupdown-pspat"
+	install -m 0644 "$top/boot/sch_pspat.conf" "$top/boot/eth0.tc.example" "$share/boot/"
+	echo "boot: $prefix/sbin/pspat-tc-apply, $unitdir/pspat-tc@.service, $share/boot/"
 	;;
 uninstall)
 	# depmod only when a module was there: it reads every module (slow).
@@ -77,8 +89,8 @@ uninstall)
 	rm -f "$tcdir/q_pspat.so"
 	rm -rf "$share"
 	# The file only: man8/ may hold other pages.
-	rm -f "$man8/tc-pspat.8"
-	echo "removed sch_pspat for $krel, $tcdir/q_pspat.so, $share and $man8/tc-pspat.8"
+	rm -f "$man8/tc-pspat.8" "$prefix/sbin/pspat-tc-apply" "$unitdir/pspat-tc@.service"
+	echo "removed sch_pspat for $krel, $tcdir/q_pspat.so, $share, $man8/tc-pspat.8, pspat-tc-apply and its unit"
 	;;
 *) die "usage: $0 install|uninstall" ;;
 esac

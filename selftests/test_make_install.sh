@@ -24,7 +24,7 @@ for d in "$tcdir" /usr/local; do
 		skip_all "cannot mount a tmpfs on $d"
 done
 make_tmp
-ktap_plan 11
+ktap_plan 12
 
 # KVER: the series of the booted kernel (6.1 or 6.12), as PSPAT_KO's path
 # says: install.sh takes build/kmod-install/$series/sch_pspat.ko.
@@ -59,10 +59,15 @@ man_finds() {
 	fi
 }
 check "man page installed: man -w tc-pspat finds $manpage" man_finds
+check "boot: pspat-tc-apply runs, the unit names it and passes systemd-analyze verify" \
+	eval '/usr/local/sbin/pspat-tc-apply 2>/dev/null; [ $? = 2 ] &&
+	grep -q "^ExecStart=/usr/local/sbin/pspat-tc-apply %I$" /usr/local/lib/systemd/system/pspat-tc@.service &&
+	out=$(systemd-analyze verify --man=no /usr/local/lib/systemd/system/pspat-tc@.service 2>&1) && echo "$out" && [ -z "$out" ] &&
+	test -x /usr/local/share/sch_pspat/boot/ifupdown-pspat'
 check "uninstall" mk uninstall
 check_fails "man page removed: man -w tc-pspat finds nothing" \
 	eval 'test -e "$manpage" || man_finds'
 check_eq "nothing left" "$(find "/lib/modules/$krel" -name 'sch_pspat.ko*';
-	ls "$tcdir" /usr/local/share 2>/dev/null | grep -i pspat)" ""
+	ls "$tcdir" /usr/local/share /usr/local/sbin /usr/local/lib/systemd/system 2>/dev/null | grep -i pspat)" ""
 check_fails "modprobe no longer finds sch_pspat" modprobe -n sch_pspat
 ktap_finish
