@@ -3,6 +3,7 @@
 # sch_pspat top-level Makefile.
 #
 #   make deps            install packages and the two guest kernels (root)
+#   make plugin-deps     only what `make tc-plugin` needs, for a real machine
 #   make [KVER=6.1]      build sch_pspat.ko for one kernel (6.1, 6.12 or host)
 #                        into $(KMOD_DIR)/$(KVER) (default build/kmod; the
 #                        VM takes the same directory from PSPAT_KMOD_DIR)
@@ -51,7 +52,7 @@ W     ?= 1
 KOUT  := $(KMOD_DIR)/$(KVER)
 KSRC  := Kbuild $(shell find kmod include -name '*.[ch]' -o -name Kbuild)
 
-.PHONY: all module modules-all deps user test-user check demo bench-iffq \
+.PHONY: all module modules-all deps plugin-deps user test-user check demo bench-iffq \
 	install uninstall dkms-install dkms-remove lint clean help debug-kernel check-debug tc-plugin
 
 all: module
@@ -61,6 +62,10 @@ help:
 
 deps:
 	$(TOP)/scripts/deps.sh
+
+# What the tc plugin alone needs (g++, the iproute2 source): no QEMU, kernels.
+plugin-deps:
+	$(TOP)/scripts/deps.sh --plugin-only
 
 # Mirror the sources into the per-kernel output directory (rsync keeps
 # mtimes, so kbuild rebuilds only what changed), then run kbuild there.

@@ -21,13 +21,20 @@
 #  4. The source of the installed iproute2 (deb-src, same URI), unpacked under
 #     build/iproute2/: the tc plugin is built against its headers.
 #
-# Usage: scripts/deps.sh [--packages-only|--kernels-only]
+# --plugin-only (`make plugin-deps`) does step 4 alone, for building the tc
+# plugin on a machine that runs pspat (Debian 12 or 13): g++, make and
+# dpkg-dev, a deb-src entry for the running suite (its codename from
+# /etc/os-release, its URI from the suite's existing entry) when there is
+# none, and the iproute2 source; no backports, QEMU or kernels.
+#
+# Usage: scripts/deps.sh [--packages-only|--kernels-only|--plugin-only]
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 kroot=$top/build/kernels
 bpo_file=/etc/apt/sources.list.d/pspat-bookworm-backports.sources
 src_file=/etc/apt/sources.list.d/pspat-bookworm-src.sources
+plugin_packages=(g++ make dpkg-dev iproute2)
 
 packages=(
 	# kernel module build and the VM runner
@@ -47,14 +54,15 @@ die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (apt-get and dpkg are needed)"
 
-# The URI of the plain bookworm suite, from deb822 or one-line sources.
-bookworm_uri() {
-	local f
+# suite_uri SUITE: the URI of that plain suite, from deb822 or one-line
+# sources.
+suite_uri() {
+	local f suite=$1
 	for f in /etc/apt/sources.list.d/*.sources; do
 		[ -e "$f" ] || continue
-		awk '
+		awk -v suite="$suite" '
 		function flush() {
-			if (types ~ /(^| )deb( |$)/ && suites ~ /(^| )bookworm( |$)/ && uri != "")
+			if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && uri != "")
 				{ print uri; found = 1; exit }
 			types = suites = uri = ""
 		}
@@ -65,23 +73,25 @@ bookworm_uri() {
 		END { if (!found) flush() }' "$f"
 	done | head -n1
 	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-		awk '$1 == "deb" { u = $2; if ($2 ~ /^\[/) { for (i = 2; i <= NF && $i !~ /\]$/; i++); u = $(i + 1); s = $(i + 2) } else s = $3
-		     if (s == "bookworm") { print u; exit } }'
+		awk -v suite="$suite" '$1 == "deb" { u = $2; if ($2 ~ /^\[/) { for (i = 2; i <= NF && $i !~ /\]$/; i++); u = $(i + 1); s = $(i + 2) } else s = $3
+		     if (s == suite) { print u; exit } }'
 }
+bookworm_uri() { suite_uri bookworm; }
 
 has_backports() {
 	grep -rqsE '(^|[[:space:]])bookworm-backports([[:space:]]|$)' \
 		/etc/apt/sources.list /etc/apt/sources.list.d/
 }
 
-# add_source FILE TYPES SUITE WHAT: a deb822 entry on the bookworm URI.
+# add_source FILE TYPES SUITE WHAT [BASE]: a deb822 entry on the URI of
+# suite BASE (default bookworm).
 add_source() {
-	local uri
-	uri=$(bookworm_uri | head -n1)
-	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive $4 from"
-	log "adding $4 from the existing bookworm URI"
+	local uri base=${5:-bookworm}
+	uri=$(suite_uri "$base" | head -n1)
+	[ -n "$uri" ] || die "no $base entry under /etc/apt to derive $4 from"
+	log "adding $4 from the existing $base URI"
 	cat >"$1" <<-EOF
-	# Added by sch_pspat scripts/deps.sh: same archive as the bookworm entry.
+	# Added by sch_pspat scripts/deps.sh: same archive as the $base entry.
 	Types: $2
 	URIs: $uri
 	Suites: $3
@@ -101,9 +111,12 @@ has_deb_src() {
 		/etc/apt/sources.list /etc/apt/sources.list.d/
 }
 
+# ensure_deb_src [SUITE]: a deb-src entry (default bookworm) unless any.
 ensure_deb_src() {
+	local suite=${1:-bookworm} file=$src_file
 	has_deb_src && return 1
-	add_source "$src_file" deb-src bookworm "deb-src for bookworm"
+	[ "$suite" = bookworm ] || file=/etc/apt/sources.list.d/pspat-$suite-src.sources
+	add_source "$file" deb-src "$suite" "deb-src for $suite" "$suite"
 }
 
 # The source of the iproute2 that is installed, for tc's plugin headers.
@@ -115,7 +128,7 @@ fetch_iproute2() {
 		log "iproute2 source $ver present"
 		return
 	fi
-	if ensure_deb_src; then
+	if ensure_deb_src "$src_suite"; then
 		apt_updated=0
 	fi
 	apt_update
@@ -134,9 +147,11 @@ installed() {
 	dpkg-query -W -f='${db:Status-Status}\n' "$1" 2>/dev/null | grep -qx installed
 }
 
+# missing_packages [PKG...]: those not installed (default: all of packages).
 missing_packages() {
-	local p
-	for p in "${packages[@]}"; do
+	local p list=("$@")
+	[ $# -gt 0 ] || list=("${packages[@]}")
+	for p in "${list[@]}"; do
 		installed "$p" || echo "$p"
 	done
 }
@@ -151,7 +166,7 @@ apt_update() {
 
 install_packages() {
 	local missing
-	missing=$(missing_packages)
+	missing=$(missing_packages "$@")
 	[ -z "$missing" ] && { log "packages: all present"; return; }
 	apt_update
 	log "installing:" $missing
@@ -231,9 +246,18 @@ fetch_kernel() {
 }
 
 what=${1:-all}
+src_suite=bookworm
 case "$what" in
 all|--packages-only|--kernels-only) ;;
-*) die "usage: $0 [--packages-only|--kernels-only]" ;;
+--plugin-only)
+	# shellcheck disable=SC1091
+	src_suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "$src_suite" ] || die "no VERSION_CODENAME in /etc/os-release"
+	install_packages "${plugin_packages[@]}"
+	fetch_iproute2
+	log "done: make tc-plugin builds the plugin"
+	exit 0 ;;
+*) die "usage: $0 [--packages-only|--kernels-only|--plugin-only]" ;;
 esac
 
 if ensure_backports; then
