@@ -22,8 +22,8 @@
 #                        plugin, bpftrace scripts, man page tc-pspat(8)
 #                        (PREFIX, TC_LIB_DIR); root
 #   make uninstall       remove what install put there
-#   make dkms-install    add, build and install under DKMS (running kernel)
-#   make dkms-remove     remove it from DKMS and /usr/src
+#   make deb             Debian packages sch-pspat-dkms and sch-pspat-tools in
+#                        build/deb/, lintian clean (scripts/deb.sh)
 #   make demo            the demo scenario in a VM
 #   make bench-iffq      IFFQ versus other SPSC queues (Google Benchmark)
 #   make bench           pspat against stock qdiscs in a VM, ~20 min
@@ -53,7 +53,7 @@ KOUT  := $(KMOD_DIR)/$(KVER)
 KSRC  := Kbuild $(shell find kmod include -name '*.[ch]' -o -name Kbuild)
 
 .PHONY: all module modules-all deps plugin-deps user test-user check demo bench-iffq \
-	install uninstall dkms-install dkms-remove lint clean help debug-kernel check-debug tc-plugin
+	install uninstall deb lint clean help debug-kernel check-debug tc-plugin
 
 all: module
 
@@ -117,8 +117,8 @@ install:
 uninstall:
 	KVER=$(IKVER) $(TOP)/scripts/install.sh uninstall
 
-dkms-install dkms-remove:
-	$(TOP)/scripts/dkms.sh $(@:dkms-%=%)
+deb:
+	$(TOP)/scripts/deb.sh
 
 demo:
 	$(TOP)/scripts/demo.sh

@@ -4,8 +4,9 @@
 # `make check`: the whole test suite, from a fresh Debian 12 machine.
 #   1. scripts/deps.sh (idempotent; fast when everything is there)
 #   2. sch_pspat.ko and the test modules for both kernels
-#   3. userspace tests: plain, TSan, ASan+UBSan (scripts/test-user.sh)
-#   4. every selftest in QEMU, once per kernel (selftests/run.sh --strict:
+#   3. the Debian packages (make deb, lintian), for the package selftest
+#   4. userspace tests: plain, TSan, ASan+UBSan (scripts/test-user.sh)
+#   5. every selftest in QEMU, once per kernel (selftests/run.sh --strict:
 #      a skip fails unless the test allows its reason), and a scan of the
 #      run's whole kernel log (build/check/kernel-K.log)
 # Logs go to build/check/. The last line is "N passed, N failed, N skipped"
@@ -78,6 +79,16 @@ make -C "$top" --no-print-directory user >"$logs/build-user.log" 2>&1 ||
 	{ tail -n 30 "$logs/build-user.log" | sed 's/^/# /'; failed_step "build user"; }
 make -C "$top" --no-print-directory tc-plugin >"$logs/build-tc-plugin.log" 2>&1 ||
 	{ tail -n 30 "$logs/build-tc-plugin.log" | sed 's/^/# /'; failed_step "build tc-plugin"; }
+
+# The Debian packages (lintian clean) for the package selftest, which
+# installs them in the guest.
+step "Debian packages (make deb)"
+if make -C "$top" --no-print-directory deb >"$logs/build-deb.log" 2>&1; then
+	grep -E '^deb: lintian clean|\.deb$' "$logs/build-deb.log" | sed 's/^/# /'
+else
+	tail -n 30 "$logs/build-deb.log" | sed 's/^/# /'
+	failed_step "make deb"
+fi
 
 if [ "${PSPAT_CHECK_SKIP_USER:-0}" != 1 ]; then
 	step "userspace tests"

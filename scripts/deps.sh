@@ -47,6 +47,8 @@ packages=(
 	libreaderwriterqueue-dev clang-format
 	# tc plugin (iproute2 source), netlink fuzzer, DKMS, demo plot
 	dpkg-dev libmnl-dev dkms gnuplot-nox
+	# make deb: the packages, and lintian on them
+	debhelper dh-dkms lintian fakeroot
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
