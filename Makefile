@@ -3,7 +3,8 @@
 # sch_pspat top-level Makefile.
 #
 #   make deps            install packages and the two guest kernels (root)
-#   make plugin-deps     only what `make tc-plugin` needs, for a real machine
+#   make plugin-deps     only what `make tc-plugin` and `make deb` need, for a
+#                        real machine
 #   make [KVER=6.1]      build sch_pspat.ko for one kernel (6.1, 6.12 or host)
 #                        into $(KMOD_DIR)/$(KVER) (default build/kmod; the
 #                        VM takes the same directory from PSPAT_KMOD_DIR)

@@ -22,8 +22,9 @@
 #     build/iproute2/: the tc plugin is built against its headers.
 #
 # --plugin-only (`make plugin-deps`) does step 4 alone, for building the tc
-# plugin on a machine that runs pspat (Debian 12 or 13): g++, make and
-# dpkg-dev, a deb-src entry for the running suite (its codename from
+# plugin and the packages (`make deb`) on a machine that runs pspat (Debian
+# 12 or 13): g++, make, dpkg-dev, debhelper, dh-dkms and lintian, a deb-src
+# entry for the running suite (its codename from
 # /etc/os-release, its URI from the suite's existing entry) when there is
 # none, and the iproute2 source; no backports, QEMU or kernels.
 #
@@ -34,7 +35,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 kroot=$top/build/kernels
 bpo_file=/etc/apt/sources.list.d/pspat-bookworm-backports.sources
 src_file=/etc/apt/sources.list.d/pspat-bookworm-src.sources
-plugin_packages=(g++ make dpkg-dev iproute2)
+plugin_packages=(g++ make dpkg-dev iproute2 debhelper dh-dkms lintian)
 
 packages=(
 	# kernel module build and the VM runner
@@ -257,7 +258,7 @@ all|--packages-only|--kernels-only) ;;
 	[ -n "$src_suite" ] || die "no VERSION_CODENAME in /etc/os-release"
 	install_packages "${plugin_packages[@]}"
 	fetch_iproute2
-	log "done: make tc-plugin builds the plugin"
+	log "done: make tc-plugin builds the plugin, make deb the packages"
 	exit 0 ;;
 *) die "usage: $0 [--packages-only|--kernels-only|--plugin-only]" ;;
 esac
