@@ -8,7 +8,9 @@
 #   4. userspace tests: plain, TSan, ASan+UBSan (scripts/test-user.sh)
 #   5. every selftest in QEMU, once per kernel (selftests/run.sh --strict:
 #      a skip fails unless the test allows its reason), and a scan of the
-#      run's whole kernel log (build/check/kernel-K.log)
+#      run's whole kernel log (build/check/kernel-K.log); the guest has an
+#      e1000e, an igb and a virtio-net NIC on one QEMU hub (scripts/vm
+#      --nic; PSPAT_CHECK_NIC changes the list) for the nic_* selftests
 # Logs go to build/check/. The last line is "N passed, N failed, N skipped"
 # (totals); the exit status is non-zero when anything failed.
 #
@@ -19,6 +21,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 logs=$top/build/check
 kernels=(${PSPAT_CHECK_KERNELS:-6.1 6.12})
+# The guest's emulated NICs, on one QEMU hub, for the nic_* selftests.
+nics=${PSPAT_CHECK_NIC:-e1000e,igb,virtio}
 mkdir -p "$logs"
 start=$SECONDS
 
@@ -101,7 +105,7 @@ for k in "${built[@]}"; do
 	klog=$logs/kernel-$k.log
 	: >"$klog"
 	PSPAT_KLOG=$klog "$top/scripts/vm" --kernel "$k" --timeout "${PSPAT_CHECK_VM_TIMEOUT:-4200}" \
-		-- "$top/selftests/run.sh" --strict 2>&1 | tee "$logs/selftests-$k.log"
+		--nic "$nics" -- "$top/selftests/run.sh" --strict 2>&1 | tee "$logs/selftests-$k.log"
 	rc=${PIPESTATUS[0]}
 	totals "kernel $k" "$logs/selftests-$k.log"
 	if [ "$rc" != 0 ] && [ "${F[kernel $k]}" = 0 ]; then

@@ -23,7 +23,7 @@ KSFT_FAIL=1
 KSFT_SKIP=4
 
 # The patterns that make a kernel log unhealthy. One extended regex.
-DMESG_BAD_RE='WARNING:|BUG:|kernel BUG|Oops|general protection fault|refcount|scheduling while atomic|lockdep|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|kmemleak|Kernel panic|soft lockup|hard LOCKUP|detected stall|hung_task|blocked for more than|segfault at|oom-kill|Out of memory|page allocation failure|unregister_netdevice: waiting for|NETDEV WATCHDOG'
+DMESG_BAD_RE='WARNING:|BUG:|kernel BUG|Oops|general protection fault|refcount|scheduling while atomic|lockdep|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|kmemleak|Kernel panic|soft lockup|hard LOCKUP|detected stall|hung_task|blocked for more than|segfault at|oom-kill|Out of memory|page allocation failure|unregister_netdevice: waiting for|NETDEV WATCHDOG|Detected (Tx|Hardware) Unit Hang'
 
 _ktap_n=0
 _ktap_planned=0
@@ -330,6 +330,62 @@ dummy_dev() {
 	ip -n "$1" link add "$2" type dummy || return 1
 	ip -n "$1" addr add 198.18.200.1/24 dev "$2"
 	ip -n "$1" link set "$2" up
+}
+
+# --- real NIC drivers (scripts/vm --nic) ----------------------------------
+
+# nic_driver MODEL: the kernel driver of a scripts/vm --nic MODEL.
+nic_driver() {
+	case "$1" in
+	virtio) echo virtio_net ;;
+	e1000e|igb) echo "$1" ;;
+	*) return 1 ;;
+	esac
+}
+
+# nic_find DRIVER: the first network device of the init netns bound to
+# DRIVER (the guest names them ethN in probe order, no udev).
+nic_find() {
+	local d
+	for d in /sys/class/net/*; do
+		[ "$(basename "$(readlink -f "$d/device/driver" 2>/dev/null)")" = "$1" ] &&
+			{ basename "$d"; return 0; }
+	done
+	return 1
+}
+
+# nic_ns MODEL_A MODEL_B: the NICs of scripts/vm --nic (one QEMU hub joins
+# them) as "na" in a new netns $a with 198.18.70.1/24 and "nb" in $b with
+# 198.18.70.2/24: drivers loaded, IPv6 off, neighbours permanent, carrier
+# up. Skips the scenario when the guest has no such NIC. The netns' exit
+# hands the devices back to the init netns (under their new names).
+nic_ns() {
+	local m drv dev i=0 mac
+	for m in "$1" "$2"; do
+		drv=$(nic_driver "$m") || ktap_bail "nic_ns: no NIC model '$m'"
+		modprobe "$drv" 2>/dev/null
+		# A device renamed by an earlier test (na, nb) is found by driver too.
+		wait_for 10 nic_find "$drv" >/dev/null ||
+			skip_all "no $m NIC in the guest (scripts/vm --nic $1,$2)"
+		dev=$(nic_find "$drv")
+		[ $i = 0 ] && { ns_create a || return 1; ip link set "$dev" netns "$a" name na; }
+		[ $i = 1 ] && { ns_create b || return 1; ip link set "$dev" netns "$b" name nb; }
+		i=$((i + 1))
+	done
+	ip netns exec "$a" sysctl -qw net.ipv6.conf.na.disable_ipv6=1
+	ip netns exec "$b" sysctl -qw net.ipv6.conf.nb.disable_ipv6=1
+	ip -n "$a" addr add 198.18.70.1/24 dev na
+	ip -n "$b" addr add 198.18.70.2/24 dev nb
+	ip -n "$a" link set na up
+	ip -n "$b" link set nb up
+	mac=$(ip -n "$b" -j link show nb | jq -r '.[0].address')
+	ip -n "$a" neigh replace 198.18.70.2 lladdr "$mac" dev na nud permanent
+	mac=$(ip -n "$a" -j link show na | jq -r '.[0].address')
+	ip -n "$b" neigh replace 198.18.70.1 lladdr "$mac" dev nb nud permanent
+	# Emulated autonegotiation: carrier comes within a few seconds.
+	wait_for 20 sh -c "ip -n $a -j link show na | jq -e '.[0].operstate == \"UP\"' &&
+		ip -n $b -j link show nb | jq -e '.[0].operstate == \"UP\"'" >/dev/null ||
+		ktap_bail "nic_ns: no carrier on na ($1) or nb ($2)"
 }
 
 # --- tc counters ---------------------------------------------------------
