@@ -357,8 +357,11 @@ nic_find() {
 # nic_ns MODEL_A MODEL_B: the NICs of scripts/vm --nic (one QEMU hub joins
 # them) as "na" in a new netns $a with 198.18.70.1/24 and "nb" in $b with
 # 198.18.70.2/24: drivers loaded, IPv6 off, neighbours permanent, carrier
-# up. Skips the scenario when the guest has no such NIC. The netns' exit
-# hands the devices back to the init netns (under their new names).
+# up. Skips the scenario when the guest has no such NIC. At exit the
+# devices go back to the init netns (as na and nb) before their netns are
+# deleted: a netns outlives its name while a socket holds it (a TCP
+# socket orphaned by a killed server retries its FIN for minutes), and a
+# device in it would be lost to the tests after this one.
 nic_ns() {
 	local m drv dev i=0 mac
 	for m in "$1" "$2"; do
@@ -368,8 +371,13 @@ nic_ns() {
 		wait_for 10 nic_find "$drv" >/dev/null ||
 			skip_all "no $m NIC in the guest (scripts/vm --nic $1,$2)"
 		dev=$(nic_find "$drv")
-		[ $i = 0 ] && { ns_create a || return 1; ip link set "$dev" netns "$a" name na; }
-		[ $i = 1 ] && { ns_create b || return 1; ip link set "$dev" netns "$b" name nb; }
+		if [ $i = 0 ]; then
+			ns_create a && ip link set "$dev" netns "$a" name na || return 1
+			defer ip -n "$a" link set na netns 1
+		else
+			ns_create b && ip link set "$dev" netns "$b" name nb || return 1
+			defer ip -n "$b" link set nb netns 1
+		fi
 		i=$((i + 1))
 	done
 	ip netns exec "$a" sysctl -qw net.ipv6.conf.na.disable_ipv6=1
