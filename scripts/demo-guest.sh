@@ -67,8 +67,6 @@ why "Three tenants share one ${link} Mbit/s link. HFSC, a standard Linux schedul
 	"divides the link among them; pspat runs HFSC on one kernel thread so that" \
 	"senders on many CPUs never fight over the scheduler's lock."
 
-say "1. A private network: two namespaces (like two hosts) joined by a virtual cable"
-why "Nothing leaves the VM: the 'senders' reach the 'receiver' over a veth pair."
 a=senders b=receiver
 for ns in $a $b; do
 	ip netns add $ns || die "ip netns add $ns"
@@ -78,9 +76,36 @@ for ns in $a $b; do
 	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1
 done
-veth_pair $a $b || die "cannot create the veth pair"
-why "senders: va 198.18.0.1  ---- veth ---->  receiver: vb 198.18.0.2" \
-	"The receiving side gets room for all packets the senders can have in flight:"
+if [ -z "${PSPAT_DEMO_NIC:-}" ]; then
+	say "1. A private network: two namespaces (like two hosts) joined by a virtual cable"
+	why "Nothing leaves the VM: the 'senders' reach the 'receiver' over a veth pair."
+	veth_pair $a $b || die "cannot create the veth pair"
+	why "senders: va 198.18.0.1  ---- veth ---->  receiver: vb 198.18.0.2"
+else
+	say "1. A private network: two namespaces (like two hosts), each with a real NIC driver"
+	why "QEMU emulates an Intel 82574L (driver e1000e) for the senders and an 82576" \
+		"(igb) for the receiver, joined by a virtual hub; nothing leaves the VM."
+	modprobe e1000e && modprobe igb || die "modprobe e1000e igb"
+	for m in e1000e:$a:va igb:$b:vb; do
+		IFS=: read -r drv ns name <<<"$m"
+		wait_for 10 nic_find "$drv" >/dev/null || die "no $drv NIC (scripts/vm --nic e1000e,igb)"
+		run ip link set "$(nic_find "$drv")" netns "$ns" name "$name"
+		run ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$name.disable_ipv6=1"
+	done
+	run ip -n $a addr add 198.18.0.1/24 dev va
+	run ip -n $b addr add 198.18.0.2/24 dev vb
+	run ip -n $a link set va up
+	run ip -n $b link set vb up
+	run ip -n $a neigh replace 198.18.0.2 dev va nud permanent \
+		lladdr "$(ip -n $b -j link show vb | jq -r '.[0].address')"
+	run ip -n $b neigh replace 198.18.0.1 dev vb nud permanent \
+		lladdr "$(ip -n $a -j link show va | jq -r '.[0].address')"
+	wait_for 20 sh -c "ip -n $a -j link show va | jq -e '.[0].operstate == \"UP\"' &&
+		ip -n $b -j link show vb | jq -e '.[0].operstate == \"UP\"'" >/dev/null ||
+		die "no carrier on va or vb"
+	why "senders: va (e1000e) 198.18.0.1  ---- hub ---->  receiver: vb (igb) 198.18.0.2"
+fi
+why "The receiving side gets room for all packets the senders can have in flight:"
 # A packet crossing the veth waits in the CPU's input queue
 # (netdev_max_backlog, 1000 by default) for the receiver's softirq. After
 # the guest stalls, HFSC catches up in one burst of up to all queued
@@ -93,6 +118,8 @@ why "A qdisc is the packet scheduler of a network device; every packet sent on" 
 run insmod "$PSPAT_KO"
 defer pspat_unload
 run tc -n $a qdisc add dev va root handle 1: pspat
+# Deleted before the module is unloaded (a NIC outlives its namespace).
+defer tc -n $a qdisc del dev va root
 
 say "3. Put HFSC under pspat, one class per tenant"
 why "pspat's class 1:1 holds the real scheduler. HFSC 10: gets a ${link} Mbit/s link" \

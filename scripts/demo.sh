@@ -6,11 +6,19 @@
 # (scripts/demo-plot.gp) into build/demo/shares.png.
 #
 # PSPAT_DEMO_KERNEL=6.1|6.12 (default 6.1), PSPAT_DEMO_SECONDS (traffic,
-# default 12). PSPAT_KMOD_DIR and PSPAT_USER_BIN select other build
+# default 12). PSPAT_DEMO_NIC=e1000e runs the same tenants on a real
+# driver: the senders' e1000e and the receiver's igb, emulated NICs on one
+# QEMU hub (scripts/vm --nic), instead of a veth pair. PSPAT_KMOD_DIR and PSPAT_USER_BIN select other build
 # directories for the module and the traffic tools.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel=${PSPAT_DEMO_KERNEL:-6.1}
+nic=()
+case "${PSPAT_DEMO_NIC:-}" in
+'') ;;
+e1000e) nic=(--nic e1000e,igb) ;;
+*) echo "demo: PSPAT_DEMO_NIC takes e1000e (or nothing, for veth)" >&2; exit 2 ;;
+esac
 out=$top/build/demo
 kmod=${PSPAT_KMOD_DIR:-$top/build/kmod}
 ubin=${PSPAT_USER_BIN:-$top/build/user}
@@ -46,7 +54,7 @@ make -C "$top" --no-print-directory KVER="$kernel" KMOD_DIR="$kmod" module \
 
 step "Booting Linux $kernel in a QEMU VM (no KVM needed) to run the demo"
 PSPAT_DEMO_KO=$kmod/$kernel/sch_pspat.ko PSPAT_USER_BIN=$ubin PSPAT_DEMO_OUT=$out \
-	"$top/scripts/vm" --kernel "$kernel" --timeout 240 -- \
+	"$top/scripts/vm" --kernel "$kernel" --timeout 240 "${nic[@]}" -- \
 	"$top/scripts/demo-guest.sh" || fail "the demo in the VM (exit $?)"
 
 step "Plotting measured against configured shares (gnuplot)"
