@@ -20,6 +20,20 @@
 #     PSPAT_KREL_6_12=6.12.95+deb12-amd64.
 #  4. The source of the installed iproute2 (deb-src, same URI), unpacked under
 #     build/iproute2/: the tc plugin is built against its headers.
+#  5. The newest 7.3 kernel of trixie-backports (Debian 13), and the build
+#     root its headers need (they ask for gcc-14, which Debian 12 lacks): a
+#     minimal Debian 13 tree made with debootstrap under build/buildroot/trixie
+#     (gcc-14, make, pahole, sparse...), made once and reused. The index of
+#     trixie-backports is read with an apt state of its own under
+#     build/apt/trixie-backports (same URI as bookworm; the host's apt stays
+#     on bookworm). The image (linux-binary, linux-modules and linux-base:
+#     merged /usr) is unpacked under build/kernels/7.3/root with the /boot
+#     and /lib links scripts/vm expects; the headers and kbuild go inside the
+#     build root (their Makefile names /usr/src/linux-headers-*-common by
+#     absolute path), and build/kernels/7.3/buildroot points at it: the
+#     Makefile then builds there (scripts/in-buildroot). The newest
+#     7.3.x+deb13 ABI of the index is taken; override with PSPAT_KREL_7_3.
+#     PSPAT_DEPS_7X=0 leaves step 5 out.
 #
 # --plugin-only (`make plugin-deps`) does step 4 alone, for building the tc
 # plugin on a machine that runs pspat (Debian 12 or 13): g++, make and
@@ -49,6 +63,8 @@ packages=(
 	dpkg-dev libmnl-dev dkms gnuplot-nox
 	# make deb: the packages, and lintian on them
 	debhelper dh-dkms lintian fakeroot
+	# the Debian 13 build root of the 7.x kernels
+	debootstrap
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
@@ -247,6 +263,139 @@ fetch_kernel() {
 	log "kernel $series: $rel ready in $dir"
 }
 
+# ---- 7.x: trixie-backports, built in a Debian 13 build root ----
+
+broot=$top/build/buildroot/trixie
+# What the build root has: the kernel's toolchain (gcc-14, pahole 1.30),
+# kbuild's tools and what `make lint` runs there (sparse).
+broot_packages=gcc-14,make,libc6-dev,libelf-dev,bc,flex,bison,dwarves,kmod,sparse,xz-utils
+bpo_apt=$top/build/apt/trixie-backports
+
+# An apt of its own for trixie-backports' index: sources, lists, cache and
+# an empty dpkg status under build/apt/, so the host's apt is not touched.
+bpo_apt_opts=()
+bpo_apt_setup() {
+	local uri
+	[ ${#bpo_apt_opts[@]} -gt 0 ] && return
+	uri=$(suite_uri bookworm | head -n1) || true
+	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive trixie-backports from"
+	mkdir -p "$bpo_apt/lists/partial" "$bpo_apt/cache/archives/partial" "$bpo_apt/parts"
+	[ -f "$bpo_apt/status" ] || : >"$bpo_apt/status"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie-backports main" \
+		>"$bpo_apt/sources.list"
+	bpo_apt_opts=(-o "Dir::Etc::SourceList=$bpo_apt/sources.list"
+		-o "Dir::Etc::SourceParts=$bpo_apt/parts"
+		-o "Dir::Etc::Preferences=/dev/null"
+		-o "Dir::Etc::PreferencesParts=$bpo_apt/parts"
+		-o "Dir::State::Lists=$bpo_apt/lists"
+		-o "Dir::State::status=$bpo_apt/status"
+		-o "Dir::Cache=$bpo_apt/cache"
+		-o "APT::Architectures::=amd64")
+	log "apt-get update (trixie-backports, state in build/apt)"
+	apt-get "${bpo_apt_opts[@]}" update -qq
+}
+
+# The Debian 13 build root: made once (debootstrap, ~1 min, ~500 MB).
+ensure_buildroot() {
+	local uri
+	if [ -f "$broot/.pspat-buildroot" ] &&
+	   [ "$(cat "$broot/.pspat-buildroot")" = "$broot_packages" ]; then
+		log "build root $broot present"
+		return
+	fi
+	command -v debootstrap >/dev/null || die "debootstrap is missing (scripts/deps.sh --packages-only)"
+	uri=$(suite_uri bookworm | head -n1) || true
+	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive trixie from"
+	log "build root: debootstrap trixie into $broot (once)"
+	rm -rf "$broot" "$broot.tmp"
+	mkdir -p "$(dirname "$broot")"
+	debootstrap --variant=minbase --include="$broot_packages" \
+		trixie "$broot.tmp" "$uri" >"$broot.log" 2>&1 ||
+		{ tail -n 20 "$broot.log" >&2; die "debootstrap failed (log: $broot.log)"; }
+	rm -f "$broot.tmp/var/cache/apt/archives/"*.deb
+	mv "$broot.tmp" "$broot"
+	echo "$broot_packages" >"$broot/.pspat-buildroot"
+}
+
+# bpo_release SERIES -> the newest SERIES.N+deb13-amd64 in trixie-backports.
+bpo_release() {
+	local series=$1 var rel meta
+	var=PSPAT_KREL_${series//./_}
+	if [ -n "${!var:-}" ]; then
+		echo "${!var}"
+		return
+	fi
+	rel=$(apt-cache "${bpo_apt_opts[@]}" pkgnames "linux-image-$series." |
+		grep -xE "linux-image-$series\.[0-9]+\+deb13-amd64" | sed 's/^linux-image-//' |
+		sort -V | tail -n1)
+	[ -n "$rel" ] || die "trixie-backports has no linux-image-$series.*+deb13-amd64 (set $var)"
+	meta=$(apt-cache "${bpo_apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1)
+	case "$meta" in
+	"$series".*|"") ;;
+	*) log "note: trixie-backports' linux-image-amd64 is $meta now, newer than $series (README: Kernels)" ;;
+	esac
+	echo "$rel"
+}
+
+# fetch_bpo_kernel SERIES: image under kernels/SERIES/root, headers in the
+# build root, kernels/SERIES/buildroot -> the build root.
+fetch_bpo_kernel() {
+	local series=$1 dir=$kroot/$1 rel var old p mod
+	var=PSPAT_KREL_${series//./_}
+	if [ -f "$dir/release" ] && [ -d "$dir/root/lib/modules/$(cat "$dir/release")" ] &&
+	   [ -e "$broot/usr/src/linux-headers-$(cat "$dir/release")/Makefile" ] &&
+	   [ -L "$dir/buildroot" ] &&
+	   { [ -z "${!var:-}" ] || [ "${!var}" = "$(cat "$dir/release")" ]; }; then
+		# Follow the point releases: a newer ABI in the index replaces it.
+		if [ -n "${!var:-}" ] || [ "${PSPAT_DEPS_OFFLINE:-0}" = 1 ]; then
+			log "kernel $series: $(cat "$dir/release") present"
+			return
+		fi
+		bpo_apt_setup
+		rel=$(bpo_release "$series")
+		if [ "$rel" = "$(cat "$dir/release")" ]; then
+			log "kernel $series: $rel present (newest in trixie-backports)"
+			return
+		fi
+	fi
+	bpo_apt_setup
+	rel=$(bpo_release "$series")
+	log "kernel $series: fetching $rel from trixie-backports"
+	old=$(cat "$dir/release" 2>/dev/null || true)
+	rm -rf "$dir"
+	mkdir -p "$dir/debs"
+	(cd "$dir/debs" && apt-get "${bpo_apt_opts[@]}" download -q -o APT::Sandbox::User=root \
+		"linux-binary-$rel" "linux-modules-$rel" "linux-base-$rel" \
+		"linux-headers-$rel" "linux-headers-${rel%-amd64}-common" \
+		"linux-kbuild-${rel%-amd64}" >/dev/null)
+	# The image: merged /usr, no /boot.
+	for p in linux-binary linux-modules linux-base; do
+		dpkg -x "$dir/debs/${p}-${rel}_"*.deb "$dir/root"
+	done
+	mod=$dir/root/usr/lib/modules/$rel
+	[ -f "$mod/vmlinuz" ] || die "no usr/lib/modules/$rel/vmlinuz in linux-binary-$rel"
+	[ -e "$dir/root/lib" ] || ln -s usr/lib "$dir/root/lib"
+	mkdir -p "$dir/root/boot"
+	ln -sfn "../usr/lib/modules/$rel/vmlinuz" "$dir/root/boot/vmlinuz-$rel"
+	# The headers and kbuild, inside the build root (gcc-14 is there).
+	if [ -n "$old" ] && [ "$old" != "$rel" ]; then
+		rm -rf "$broot/usr/src/linux-headers-$old" "$broot/usr/src/linux-headers-${old%-amd64}-common" \
+			"$broot/usr/lib/linux-kbuild-${old%-amd64}" "$broot/usr/lib/modules/$old"
+	fi
+	for p in "$dir/debs/linux-headers-"*.deb "$dir/debs/linux-kbuild-"*.deb; do
+		dpkg -x "$p" "$broot"
+	done
+	[ -f "$broot/usr/src/linux-headers-$rel/Makefile" ] || die "no headers for $rel in the build root"
+	rm -rf "$dir/debs"
+	# For the guest (bpftrace finds the headers there): the host's path.
+	ln -sfn "$broot/usr/src/linux-headers-$rel" "$mod/build"
+	depmod -b "$dir/root" "$rel"
+	ln -sfn "../../buildroot/trixie" "$dir/buildroot"
+	echo "$rel" >"$dir/release"
+	log "kernel $series: $rel ready in $dir (builds in $broot)"
+}
+
 what=${1:-all}
 src_suite=bookworm
 case "$what" in
@@ -272,6 +421,10 @@ fi
 if [ "$what" != --packages-only ]; then
 	fetch_kernel 6.1
 	fetch_kernel 6.12
+	if [ "${PSPAT_DEPS_7X:-1}" != 0 ]; then
+		ensure_buildroot
+		fetch_bpo_kernel 7.3
+	fi
 	fetch_iproute2
 	# The guest mounts its module tree over the host's /lib/modules (read
 	# only through 9p), so the mount point must exist. A container image
