@@ -32,7 +32,11 @@
 #     build root (their Makefile names /usr/src/linux-headers-*-common by
 #     absolute path), and build/kernels/7.3/buildroot points at it: the
 #     Makefile then builds there (scripts/in-buildroot). The newest
-#     7.3.x+deb13 ABI of the index is taken; override with PSPAT_KREL_7_3.
+#     7.3.x+deb13 ABI of the index is taken, checked on every run (one
+#     apt-get update of that index); override with PSPAT_KREL_7_3. For
+#     `make lint`, the build root gets kbuild's scripts/checker-valid.sh
+#     (Debian's linux-kbuild lacks it) and, as trixie's sparse cannot parse
+#     7.x's headers, sid's sparse binary in /usr/local/bin (ensure_broot_sparse).
 #     PSPAT_DEPS_7X=0 leaves step 5 out.
 #
 # --plugin-only (`make plugin-deps`) does step 4 alone, for building the tc
@@ -269,30 +273,33 @@ broot=$top/build/buildroot/trixie
 # What the build root has: the kernel's toolchain (gcc-14, pahole 1.30),
 # kbuild's tools and what `make lint` runs there (sparse).
 broot_packages=gcc-14,make,libc6-dev,libelf-dev,bc,flex,bison,dwarves,kmod,sparse,xz-utils
-bpo_apt=$top/build/apt/trixie-backports
 
-# An apt of its own for trixie-backports' index: sources, lists, cache and
-# an empty dpkg status under build/apt/, so the host's apt is not touched.
-bpo_apt_opts=()
-bpo_apt_setup() {
-	local uri
-	[ ${#bpo_apt_opts[@]} -gt 0 ] && return
+# An apt of its own for another suite's index (trixie-backports for the
+# kernel, sid for sparse): sources, lists, cache and an empty dpkg status
+# under build/apt/SUITE, so the host's apt is not touched. suite_apt SUITE
+# sets sapt to apt's options for it (updated once a run).
+declare -A sapt_updated=()
+sapt=()
+suite_apt() {
+	local uri suite=$1 d=$top/build/apt/$1
 	uri=$(suite_uri bookworm | head -n1) || true
-	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive trixie-backports from"
-	mkdir -p "$bpo_apt/lists/partial" "$bpo_apt/cache/archives/partial" "$bpo_apt/parts"
-	[ -f "$bpo_apt/status" ] || : >"$bpo_apt/status"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie-backports main" \
-		>"$bpo_apt/sources.list"
-	bpo_apt_opts=(-o "Dir::Etc::SourceList=$bpo_apt/sources.list"
-		-o "Dir::Etc::SourceParts=$bpo_apt/parts"
+	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive $suite from"
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/parts"
+	[ -f "$d/status" ] || : >"$d/status"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" \
+		>"$d/sources.list"
+	sapt=(-o "Dir::Etc::SourceList=$d/sources.list"
+		-o "Dir::Etc::SourceParts=$d/parts"
 		-o "Dir::Etc::Preferences=/dev/null"
-		-o "Dir::Etc::PreferencesParts=$bpo_apt/parts"
-		-o "Dir::State::Lists=$bpo_apt/lists"
-		-o "Dir::State::status=$bpo_apt/status"
-		-o "Dir::Cache=$bpo_apt/cache"
+		-o "Dir::Etc::PreferencesParts=$d/parts"
+		-o "Dir::State::Lists=$d/lists"
+		-o "Dir::State::status=$d/status"
+		-o "Dir::Cache=$d/cache"
 		-o "APT::Architectures::=amd64")
-	log "apt-get update (trixie-backports, state in build/apt)"
-	apt-get "${bpo_apt_opts[@]}" update -qq
+	[ -n "${sapt_updated[$suite]:-}" ] && return
+	log "apt-get update ($suite, state in build/apt/$suite)"
+	apt-get "${sapt[@]}" update -qq
+	sapt_updated[$suite]=1
 }
 
 # The Debian 13 build root: made once (debootstrap, ~1 min, ~500 MB).
@@ -317,7 +324,8 @@ ensure_buildroot() {
 	echo "$broot_packages" >"$broot/.pspat-buildroot"
 }
 
-# bpo_release SERIES -> the newest SERIES.N+deb13-amd64 in trixie-backports.
+# bpo_release SERIES -> the newest SERIES.N+deb13-amd64 in trixie-backports
+# (suite_apt trixie-backports first).
 bpo_release() {
 	local series=$1 var rel meta
 	var=PSPAT_KREL_${series//./_}
@@ -325,11 +333,11 @@ bpo_release() {
 		echo "${!var}"
 		return
 	fi
-	rel=$(apt-cache "${bpo_apt_opts[@]}" pkgnames "linux-image-$series." |
+	rel=$(apt-cache "${sapt[@]}" pkgnames "linux-image-$series." |
 		grep -xE "linux-image-$series\.[0-9]+\+deb13-amd64" | sed 's/^linux-image-//' |
 		sort -V | tail -n1)
 	[ -n "$rel" ] || die "trixie-backports has no linux-image-$series.*+deb13-amd64 (set $var)"
-	meta=$(apt-cache "${bpo_apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
+	meta=$(apt-cache "${sapt[@]}" depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1)
 	case "$meta" in
 	"$series".*|"") ;;
@@ -352,20 +360,20 @@ fetch_bpo_kernel() {
 			log "kernel $series: $(cat "$dir/release") present"
 			return
 		fi
-		bpo_apt_setup
+		suite_apt trixie-backports
 		rel=$(bpo_release "$series")
 		if [ "$rel" = "$(cat "$dir/release")" ]; then
 			log "kernel $series: $rel present (newest in trixie-backports)"
 			return
 		fi
 	fi
-	bpo_apt_setup
+	suite_apt trixie-backports
 	rel=$(bpo_release "$series")
 	log "kernel $series: fetching $rel from trixie-backports"
 	old=$(cat "$dir/release" 2>/dev/null || true)
 	rm -rf "$dir"
 	mkdir -p "$dir/debs"
-	(cd "$dir/debs" && apt-get "${bpo_apt_opts[@]}" download -q -o APT::Sandbox::User=root \
+	(cd "$dir/debs" && apt-get "${sapt[@]}" download -q -o APT::Sandbox::User=root \
 		"linux-binary-$rel" "linux-modules-$rel" "linux-base-$rel" \
 		"linux-headers-$rel" "linux-headers-${rel%-amd64}-common" \
 		"linux-kbuild-${rel%-amd64}" >/dev/null)
@@ -396,6 +404,54 @@ fetch_bpo_kernel() {
 	log "kernel $series: $rel ready in $dir (builds in $broot)"
 }
 
+# checker_ok REL: kbuild's check of the checker, in the build root, says the
+# build root's sparse can check REL's headers.
+checker_ok() {
+	[ "$(chroot "$broot" /usr/bin/env PATH=/usr/local/bin:/usr/bin:/bin \
+		sh "/usr/lib/linux-kbuild-${1%-amd64}/scripts/checker-valid.sh" sparse 2>/dev/null)" = 1 ]
+}
+
+# ensure_broot_sparse REL: sparse (make lint, C=2) for REL in the build root.
+# 7.x headers use __typeof_unqual__ under __CHECKER__, which trixie's sparse
+# 0.6.4 cannot parse, and kbuild then turns C=2 off in silence, by
+# scripts/checker-valid.sh: Debian's linux-kbuild lacks that script, so C=2
+# is off either way. The script is added (upstream's check), and sid's
+# sparse (0.6.5~rc1, which parses it; the binary needs only libc) goes to
+# the build root's /usr/local/bin, ahead of trixie's in scripts/in-buildroot.
+ensure_broot_sparse() {
+	local rel=$1 kb d
+	kb=$broot/usr/lib/linux-kbuild-${rel%-amd64}/scripts
+	if [ ! -s "$kb/checker-valid.sh" ]; then
+		cat >"$kb/checker-valid.sh" <<-'EOS'
+		#!/bin/sh -eu
+		# SPDX-License-Identifier: GPL-2.0
+		# Added by sch_pspat's scripts/deps.sh (Debian's linux-kbuild lacks
+		# it): prints 1 when the checker "$@" parses __typeof_unqual__.
+		[ ! -x "$(command -v "$1")" ] && exit 1
+		tmp_file=$(mktemp)
+		trap 'rm -f "$tmp_file"' EXIT
+		printf '%s\n' 'static inline int u(const int *q)' '{' \
+			'	__typeof_unqual__(*q) v = *q;' '	return v;' '}' >"$tmp_file"
+		"$@" "$tmp_file" 2>&1 | awk -v c=1 '/error/{c=0}END{print c}'
+		EOS
+		chmod 0755 "$kb/checker-valid.sh"
+	fi
+	if checker_ok "$rel"; then
+		log "build root: sparse checks $rel"
+		return
+	fi
+	suite_apt sid
+	d=$top/build/apt/sid/debs
+	rm -rf "$d"
+	mkdir -p "$d"
+	log "build root: sparse from sid (trixie's cannot parse $rel's headers)"
+	(cd "$d" && apt-get "${sapt[@]}" download -q -o APT::Sandbox::User=root sparse >/dev/null)
+	dpkg -x "$d"/sparse_*.deb "$d/x"
+	install -D -m 0755 "$d/x/usr/bin/sparse" "$broot/usr/local/bin/sparse"
+	rm -rf "$d"
+	checker_ok "$rel" || die "sid's sparse in $broot still fails kbuild's checker-valid.sh for $rel"
+}
+
 what=${1:-all}
 src_suite=bookworm
 case "$what" in
@@ -424,6 +480,7 @@ if [ "$what" != --packages-only ]; then
 	if [ "${PSPAT_DEPS_7X:-1}" != 0 ]; then
 		ensure_buildroot
 		fetch_bpo_kernel 7.3
+		ensure_broot_sparse "$(cat "$kroot/7.3/release")"
 	fi
 	fetch_iproute2
 	# The guest mounts its module tree over the host's /lib/modules (read
