@@ -2,13 +2,15 @@
 #
 # sch_pspat top-level Makefile.
 #
-#   make deps            install packages and the two guest kernels (root)
+#   make deps            install packages, the guest kernels 6.1, 6.12 and 7.3
+#                        and the Debian 13 build root of 7.3 (root)
 #   make plugin-deps     only what `make tc-plugin` and `make deb` need, for a
 #                        real machine
-#   make [KVER=6.1]      build sch_pspat.ko for one kernel (6.1, 6.12 or host)
+#   make [KVER=6.1]      build sch_pspat.ko for one kernel (6.1, 6.12, 7.3 or host;
+#                        7.3 builds in the Debian 13 build root, as root)
 #                        into $(KMOD_DIR)/$(KVER) (default build/kmod; the
 #                        VM takes the same directory from PSPAT_KMOD_DIR)
-#   make modules-all     build it for both guest kernels
+#   make modules-all     build it for every guest kernel (6.1, 6.12, 7.3)
 #   make user            build the C++20 userspace (tests, benchmarks, tools)
 #   make tc-plugin       build/tc-plugin/q_pspat.so, tc's pspat options (TC_LIB_DIR)
 #   make insn-plugin     build/qemu-insn/: QEMU plugin counting guest instructions
@@ -39,11 +41,17 @@ B     := $(TOP)/build
 KVER  ?= 6.1
 JOBS  ?= $(shell nproc)
 
-# KVER=6.1|6.12: the Debian kernels fetched by `make deps`;
+# KVER=6.1|6.12|7.3: the Debian kernels fetched by `make deps`;
 # KVER=host: the running kernel (/lib/modules/$(uname -r)/build);
 # or KDIR=/path/to/kernel/build with any KVER name.
+# A kernel with a build root (build/kernels/<series>/buildroot, 7.3: its
+# headers want gcc-14) is built inside it (scripts/in-buildroot, root only);
+# KDIR is then the headers' path in the build root.
+BROOT := $(if $(filter host,$(KVER)),,$(wildcard $(B)/kernels/$(KVER)/buildroot))
 ifeq ($(KVER),host)
 KDIR  ?= /lib/modules/$(shell uname -r)/build
+else ifneq ($(BROOT),)
+KDIR  ?= /usr/src/linux-headers-$(shell cat $(B)/kernels/$(KVER)/release)
 else
 KDIR  ?= $(firstword $(wildcard $(B)/kernels/$(KVER)/root/lib/modules/*/build))
 endif
@@ -70,18 +78,26 @@ plugin-deps:
 
 # Mirror the sources into the per-kernel output directory (rsync keeps
 # mtimes, so kbuild rebuilds only what changed), then run kbuild there.
+# KVER=host without headers: name the package that has them.
+KBUILD = $(if $(BROOT),$(TOP)/scripts/in-buildroot $(BROOT) -b $(KOUT) --) $(MAKE)
 module:
 	@test -n "$(KDIR)" || { echo "no headers for KVER=$(KVER): run 'make deps'" >&2; exit 1; }
+	@test "$(KVER)" != host -o -e "$(KDIR)/Makefile" || { \
+		echo "no headers for the running kernel $$(uname -r) in $(KDIR):" \
+			"install linux-headers-$$(uname -r) (apt-get install linux-headers-$$(uname -r))" >&2; exit 1; }
+	@test -z "$(BROOT)" -o -e "$(BROOT)$(KDIR)/Makefile" || \
+		{ echo "no headers in $(BROOT)$(KDIR): run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(KOUT)
 	@rsync -a --delete --include='*/' --include='*.[ch]' --include=Kbuild \
 		--exclude='*' kmod include $(KOUT)/
 	@cp -p Kbuild dkms.conf $(KOUT)/
-	$(MAKE) -C $(KDIR) M=$(KOUT) W=$(W) modules
+	$(KBUILD) -C $(KDIR) M=$(KOUT) W=$(W) modules
 	@echo "built $(KOUT)/sch_pspat.ko"
 
+# The Debian kernels, and 7.3 once `make deps` fetched it.
+MODULE_KERNELS := 6.1 6.12 $(if $(wildcard $(B)/kernels/7.3/release),7.3)
 modules-all:
-	$(MAKE) KVER=6.1 module
-	$(MAKE) KVER=6.12 module
+	$(foreach k,$(MODULE_KERNELS),$(MAKE) KVER=$(k) module &&) true
 
 user:
 	cmake -S $(TOP) -B $(B)/user -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -74,6 +74,7 @@
 #include <trace/events/sched.h>
 
 #include "pspat.h"
+#include "compat.h"
 
 #define PSPAT_MB_HASH_BITS	10
 
@@ -417,7 +418,7 @@ struct pspat_mailbox *pspat_mb_get(struct pspat_skb_cb *cb)
  * sched_process_exit probe: runs in the exiting task, before it closes its
  * files (so it may still send). Queue its mailbox for the arbiter.
  */
-static void pspat_mb_exit_probe(void *data, struct task_struct *t)
+static void pspat_mb_task_exit(struct task_struct *t)
 {
 	struct pspat_mailbox *mb;
 
@@ -431,16 +432,28 @@ static void pspat_mb_exit_probe(void *data, struct task_struct *t)
 	rcu_read_unlock();
 }
 
+/* The two prototypes of the tracepoint (compat.h); one is registered. */
+static void pspat_mb_exit_probe1(void *data, struct task_struct *t)
+{
+	pspat_mb_task_exit(t);
+}
+
+static void pspat_mb_exit_probe2(void *data, struct task_struct *t,
+				 bool group_dead)
+{
+	pspat_mb_task_exit(t);
+}
+
+#define pspat_mb_exit_probe \
+	pspat_exit_probe_pick(pspat_mb_exit_probe1, pspat_mb_exit_probe2)
+
 /*
  * The probe is registered untyped (the tracepoint is found by name: it is
  * not exported), so check here, for each kernel we build for, that its
  * prototype is the tracepoint's: a drift would compile and then, under
  * kCFI, trap at run time.
  */
-typedef void (*pspat_exit_probe_t)(void *data, struct task_struct *t);
-static_assert(__same_type(&pspat_mb_exit_probe, pspat_exit_probe_t));
-static_assert(__same_type(&register_trace_sched_process_exit,
-			  int (*)(pspat_exit_probe_t, void *)),
+static_assert(pspat_exit_probe_ok(pspat_mb_exit_probe),
 	      "sched_process_exit's prototype changed: adapt pspat_mb_exit_probe() in compat.h");
 
 bool pspat_mb_gc_pending(void)

@@ -3,7 +3,7 @@
 #
 # `make check`: the whole test suite, from a fresh Debian 12 machine.
 #   1. scripts/deps.sh (idempotent; fast when everything is there)
-#   2. sch_pspat.ko and the test modules for both kernels
+#   2. sch_pspat.ko and the test modules for each kernel
 #   3. the Debian packages (make deb, lintian), for the package selftest
 #   4. userspace tests: plain, TSan, ASan+UBSan (scripts/test-user.sh)
 #   5. every selftest in QEMU, once per kernel (selftests/run.sh --strict:
@@ -14,8 +14,10 @@
 # Logs go to build/check/. The last line is "N passed, N failed, N skipped"
 # (totals); the exit status is non-zero when anything failed.
 #
-# PSPAT_CHECK_KERNELS (default "6.1 6.12") and PSPAT_CHECK_SKIP_USER=1
-# narrow the run while developing; CI runs everything.
+# PSPAT_CHECK_KERNELS (default "6.1 6.12") runs any list of the kernels of
+# `make deps`, e.g. PSPAT_CHECK_KERNELS="6.1 6.12 7.3" make check (7.3:
+# README, Kernels); it and PSPAT_CHECK_SKIP_USER=1 also narrow the run
+# while developing; CI runs the default.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -20,6 +20,24 @@
 #     PSPAT_KREL_6_12=6.12.95+deb12-amd64.
 #  4. The source of the installed iproute2 (deb-src, same URI), unpacked under
 #     build/iproute2/: the tc plugin is built against its headers.
+#  5. The newest 7.3 kernel of trixie-backports (Debian 13), and the build
+#     root its headers need (they ask for gcc-14, which Debian 12 lacks): a
+#     minimal Debian 13 tree made with debootstrap under build/buildroot/trixie
+#     (gcc-14, make, pahole, sparse...), made once and reused. The index of
+#     trixie-backports is read with an apt state of its own under
+#     build/apt/trixie-backports (same URI as bookworm; the host's apt stays
+#     on bookworm). The image (linux-binary, linux-modules and linux-base:
+#     merged /usr) is unpacked under build/kernels/7.3/root with the /boot
+#     and /lib links scripts/vm expects; the headers and kbuild go inside the
+#     build root (their Makefile names /usr/src/linux-headers-*-common by
+#     absolute path), and build/kernels/7.3/buildroot points at it: the
+#     Makefile then builds there (scripts/in-buildroot). The newest
+#     7.3.x+deb13 ABI of the index is taken, checked on every run (one
+#     apt-get update of that index); override with PSPAT_KREL_7_3. For
+#     `make lint`, the build root gets kbuild's scripts/checker-valid.sh
+#     (Debian's linux-kbuild lacks it) and, as trixie's sparse cannot parse
+#     7.x's headers, sid's sparse binary in /usr/local/bin (ensure_broot_sparse).
+#     PSPAT_DEPS_7X=0 leaves step 5 out.
 #
 # --plugin-only (`make plugin-deps`) does step 4 alone, for building the tc
 # plugin and the packages (`make deb`) on a machine that runs pspat (Debian
@@ -50,6 +68,8 @@ packages=(
 	dpkg-dev libmnl-dev dkms gnuplot-nox
 	# make deb: the packages, and lintian on them
 	debhelper dh-dkms lintian fakeroot
+	# the Debian 13 build root of the 7.x kernels
+	debootstrap
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
@@ -248,6 +268,191 @@ fetch_kernel() {
 	log "kernel $series: $rel ready in $dir"
 }
 
+# ---- 7.x: trixie-backports, built in a Debian 13 build root ----
+
+broot=$top/build/buildroot/trixie
+# What the build root has: the kernel's toolchain (gcc-14, pahole 1.30),
+# kbuild's tools and what `make lint` runs there (sparse).
+broot_packages=gcc-14,make,libc6-dev,libelf-dev,bc,flex,bison,dwarves,kmod,sparse,xz-utils
+
+# An apt of its own for another suite's index (trixie-backports for the
+# kernel, sid for sparse): sources, lists, cache and an empty dpkg status
+# under build/apt/SUITE, so the host's apt is not touched. suite_apt SUITE
+# sets sapt to apt's options for it (updated once a run).
+declare -A sapt_updated=()
+sapt=()
+suite_apt() {
+	local uri suite=$1 d=$top/build/apt/$1
+	uri=$(suite_uri bookworm | head -n1) || true
+	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive $suite from"
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/parts"
+	[ -f "$d/status" ] || : >"$d/status"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" \
+		>"$d/sources.list"
+	sapt=(-o "Dir::Etc::SourceList=$d/sources.list"
+		-o "Dir::Etc::SourceParts=$d/parts"
+		-o "Dir::Etc::Preferences=/dev/null"
+		-o "Dir::Etc::PreferencesParts=$d/parts"
+		-o "Dir::State::Lists=$d/lists"
+		-o "Dir::State::status=$d/status"
+		-o "Dir::Cache=$d/cache"
+		-o "APT::Architectures::=amd64")
+	[ -n "${sapt_updated[$suite]:-}" ] && return
+	log "apt-get update ($suite, state in build/apt/$suite)"
+	apt-get "${sapt[@]}" update -qq
+	sapt_updated[$suite]=1
+}
+
+# The Debian 13 build root: made once (debootstrap, ~1 min, ~500 MB).
+ensure_buildroot() {
+	local uri
+	if [ -f "$broot/.pspat-buildroot" ] &&
+	   [ "$(cat "$broot/.pspat-buildroot")" = "$broot_packages" ]; then
+		log "build root $broot present"
+		return
+	fi
+	command -v debootstrap >/dev/null || die "debootstrap is missing (scripts/deps.sh --packages-only)"
+	uri=$(suite_uri bookworm | head -n1) || true
+	[ -n "$uri" ] || die "no bookworm entry under /etc/apt to derive trixie from"
+	log "build root: debootstrap trixie into $broot (once)"
+	rm -rf "$broot" "$broot.tmp"
+	mkdir -p "$(dirname "$broot")"
+	debootstrap --variant=minbase --include="$broot_packages" \
+		trixie "$broot.tmp" "$uri" >"$broot.log" 2>&1 ||
+		{ tail -n 20 "$broot.log" >&2; die "debootstrap failed (log: $broot.log)"; }
+	rm -f "$broot.tmp/var/cache/apt/archives/"*.deb
+	mv "$broot.tmp" "$broot"
+	echo "$broot_packages" >"$broot/.pspat-buildroot"
+}
+
+# bpo_release SERIES -> the newest SERIES.N+deb13-amd64 in trixie-backports
+# (suite_apt trixie-backports first).
+bpo_release() {
+	local series=$1 var rel meta
+	var=PSPAT_KREL_${series//./_}
+	if [ -n "${!var:-}" ]; then
+		echo "${!var}"
+		return
+	fi
+	rel=$(apt-cache "${sapt[@]}" pkgnames "linux-image-$series." |
+		grep -xE "linux-image-$series\.[0-9]+\+deb13-amd64" | sed 's/^linux-image-//' |
+		sort -V | tail -n1)
+	[ -n "$rel" ] || die "trixie-backports has no linux-image-$series.*+deb13-amd64 (set $var)"
+	meta=$(apt-cache "${sapt[@]}" depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: linux-image-\([0-9].*\)$/\1/p' | head -n1)
+	case "$meta" in
+	"$series".*|"") ;;
+	*) log "note: trixie-backports' linux-image-amd64 is $meta now, newer than $series (README: Kernels)" ;;
+	esac
+	echo "$rel"
+}
+
+# fetch_bpo_kernel SERIES: image under kernels/SERIES/root, headers in the
+# build root, kernels/SERIES/buildroot -> the build root.
+fetch_bpo_kernel() {
+	local series=$1 dir=$kroot/$1 rel var old p mod
+	var=PSPAT_KREL_${series//./_}
+	if [ -f "$dir/release" ] && [ -d "$dir/root/lib/modules/$(cat "$dir/release")" ] &&
+	   [ -e "$broot/usr/src/linux-headers-$(cat "$dir/release")/Makefile" ] &&
+	   [ -L "$dir/buildroot" ] &&
+	   { [ -z "${!var:-}" ] || [ "${!var}" = "$(cat "$dir/release")" ]; }; then
+		# Follow the point releases: a newer ABI in the index replaces it.
+		if [ -n "${!var:-}" ] || [ "${PSPAT_DEPS_OFFLINE:-0}" = 1 ]; then
+			log "kernel $series: $(cat "$dir/release") present"
+			return
+		fi
+		suite_apt trixie-backports
+		rel=$(bpo_release "$series")
+		if [ "$rel" = "$(cat "$dir/release")" ]; then
+			log "kernel $series: $rel present (newest in trixie-backports)"
+			return
+		fi
+	fi
+	suite_apt trixie-backports
+	rel=$(bpo_release "$series")
+	log "kernel $series: fetching $rel from trixie-backports"
+	old=$(cat "$dir/release" 2>/dev/null || true)
+	rm -rf "$dir"
+	mkdir -p "$dir/debs"
+	(cd "$dir/debs" && apt-get "${sapt[@]}" download -q -o APT::Sandbox::User=root \
+		"linux-binary-$rel" "linux-modules-$rel" "linux-base-$rel" \
+		"linux-headers-$rel" "linux-headers-${rel%-amd64}-common" \
+		"linux-kbuild-${rel%-amd64}" >/dev/null)
+	# The image: merged /usr, no /boot.
+	for p in linux-binary linux-modules linux-base; do
+		dpkg -x "$dir/debs/${p}-${rel}_"*.deb "$dir/root"
+	done
+	mod=$dir/root/usr/lib/modules/$rel
+	[ -f "$mod/vmlinuz" ] || die "no usr/lib/modules/$rel/vmlinuz in linux-binary-$rel"
+	[ -e "$dir/root/lib" ] || ln -s usr/lib "$dir/root/lib"
+	mkdir -p "$dir/root/boot"
+	ln -sfn "../usr/lib/modules/$rel/vmlinuz" "$dir/root/boot/vmlinuz-$rel"
+	# The headers and kbuild, inside the build root (gcc-14 is there).
+	if [ -n "$old" ] && [ "$old" != "$rel" ]; then
+		rm -rf "$broot/usr/src/linux-headers-$old" "$broot/usr/src/linux-headers-${old%-amd64}-common" \
+			"$broot/usr/lib/linux-kbuild-${old%-amd64}" "$broot/usr/lib/modules/$old"
+	fi
+	for p in "$dir/debs/linux-headers-"*.deb "$dir/debs/linux-kbuild-"*.deb; do
+		dpkg -x "$p" "$broot"
+	done
+	[ -f "$broot/usr/src/linux-headers-$rel/Makefile" ] || die "no headers for $rel in the build root"
+	rm -rf "$dir/debs"
+	# For the guest (bpftrace finds the headers there): the host's path.
+	ln -sfn "$broot/usr/src/linux-headers-$rel" "$mod/build"
+	depmod -b "$dir/root" "$rel"
+	ln -sfn "../../buildroot/trixie" "$dir/buildroot"
+	echo "$rel" >"$dir/release"
+	log "kernel $series: $rel ready in $dir (builds in $broot)"
+}
+
+# checker_ok REL: kbuild's check of the checker, in the build root, says the
+# build root's sparse can check REL's headers.
+checker_ok() {
+	[ "$(chroot "$broot" /usr/bin/env PATH=/usr/local/bin:/usr/bin:/bin \
+		sh "/usr/lib/linux-kbuild-${1%-amd64}/scripts/checker-valid.sh" sparse 2>/dev/null)" = 1 ]
+}
+
+# ensure_broot_sparse REL: sparse (make lint, C=2) for REL in the build root.
+# 7.x headers use __typeof_unqual__ under __CHECKER__, which trixie's sparse
+# 0.6.4 cannot parse, and kbuild then turns C=2 off in silence, by
+# scripts/checker-valid.sh: Debian's linux-kbuild lacks that script, so C=2
+# is off either way. The script is added (upstream's check), and sid's
+# sparse (0.6.5~rc1, which parses it; the binary needs only libc) goes to
+# the build root's /usr/local/bin, ahead of trixie's in scripts/in-buildroot.
+ensure_broot_sparse() {
+	local rel=$1 kb d
+	kb=$broot/usr/lib/linux-kbuild-${rel%-amd64}/scripts
+	if [ ! -s "$kb/checker-valid.sh" ]; then
+		cat >"$kb/checker-valid.sh" <<-'EOS'
+		#!/bin/sh -eu
+		# SPDX-License-Identifier: GPL-2.0
+		# Added by sch_pspat's scripts/deps.sh (Debian's linux-kbuild lacks
+		# it): prints 1 when the checker "$@" parses __typeof_unqual__.
+		[ ! -x "$(command -v "$1")" ] && exit 1
+		tmp_file=$(mktemp)
+		trap 'rm -f "$tmp_file"' EXIT
+		printf '%s\n' 'static inline int u(const int *q)' '{' \
+			'	__typeof_unqual__(*q) v = *q;' '	return v;' '}' >"$tmp_file"
+		"$@" "$tmp_file" 2>&1 | awk -v c=1 '/error/{c=0}END{print c}'
+		EOS
+		chmod 0755 "$kb/checker-valid.sh"
+	fi
+	if checker_ok "$rel"; then
+		log "build root: sparse checks $rel"
+		return
+	fi
+	suite_apt sid
+	d=$top/build/apt/sid/debs
+	rm -rf "$d"
+	mkdir -p "$d"
+	log "build root: sparse from sid (trixie's cannot parse $rel's headers)"
+	(cd "$d" && apt-get "${sapt[@]}" download -q -o APT::Sandbox::User=root sparse >/dev/null)
+	dpkg -x "$d"/sparse_*.deb "$d/x"
+	install -D -m 0755 "$d/x/usr/bin/sparse" "$broot/usr/local/bin/sparse"
+	rm -rf "$d"
+	checker_ok "$rel" || die "sid's sparse in $broot still fails kbuild's checker-valid.sh for $rel"
+}
+
 what=${1:-all}
 src_suite=bookworm
 case "$what" in
@@ -273,6 +478,11 @@ fi
 if [ "$what" != --packages-only ]; then
 	fetch_kernel 6.1
 	fetch_kernel 6.12
+	if [ "${PSPAT_DEPS_7X:-1}" != 0 ]; then
+		ensure_buildroot
+		fetch_bpo_kernel 7.3
+		ensure_broot_sparse "$(cat "$kroot/7.3/release")"
+	fi
 	fetch_iproute2
 	# The guest mounts its module tree over the host's /lib/modules (read
 	# only through 9p), so the mount point must exist. A container image

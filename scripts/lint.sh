@@ -4,11 +4,22 @@
 # `make lint`: sparse (C=2) and checkpatch.pl --strict on the kernel code,
 # groff -ww (and mandoc -T lint, if installed) on the man pages,
 # clang-format on the C++ code. checkpatch comes from Debian's
-# linux-source-6.1 (installed here when missing).
+# linux-source-6.1 (installed here when missing). Sparse runs on every
+# kernel of `make deps` (6.1, 6.12, and 7.3 in its build root with the build
+# root's sparse), or on KVER alone; its builds go to build/lint/kmod, not
+# over the modules the selftests load.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-kver=${KVER:-6.1}
+if [ -n "${KVER:-}" ]; then
+	kvers=("$KVER")
+else
+	kvers=()
+	for k in 6.1 6.12 7.3; do
+		[ -f "$top/build/kernels/$k/release" ] && kvers+=("$k")
+	done
+	[ ${#kvers[@]} -gt 0 ] || kvers=(6.1)
+fi
 lintdir=$top/build/lint
 fail=0
 mkdir -p "$lintdir"
@@ -50,13 +61,17 @@ echo "== checkpatch --strict"
 (cd "$top" && "$checkpatch" "${cp_args[@]}" \
 	--ignore MACRO_WITH_FLOW_CONTROL,MACRO_ARG_REUSE -f $(grep _test/ <<<"$kfiles")) || fail=1
 
-echo "== sparse (C=2) on kernel $kver"
-out=$(make -C "$top" --no-print-directory KVER="$kver" module C=2 CHECK=sparse 2>&1)
-warn=$(grep -E '(warning|error):' <<<"$out" | grep -v 'Skipping BTF')
-if [ -n "$warn" ]; then
-	echo "$warn"
-	fail=1
-fi
+for kver in "${kvers[@]}"; do
+	echo "== sparse (C=2) on kernel $kver"
+	out=$(make -C "$top" --no-print-directory KVER="$kver" KMOD_DIR="$lintdir/kmod" \
+		module C=2 CHECK=sparse 2>&1)
+	rc=$?
+	warn=$(grep -E '(warning|error):' <<<"$out" | grep -v 'Skipping BTF')
+	if [ -n "$warn" ] || [ $rc != 0 ]; then
+		echo "${warn:-$(tail -n 20 <<<"$out")}"
+		fail=1
+	fi
+done
 
 echo "== man pages (groff -ww)"
 # Any warning groff prints fails, as in the kernel build. mandoc's lint is

@@ -26,7 +26,7 @@ done
 make_tmp
 ktap_plan 12
 
-# KVER: the series of the booted kernel (6.1 or 6.12), as PSPAT_KO's path
+# KVER: the series of the booted kernel (6.1, 6.12 or 7.3), as PSPAT_KO's path
 # says: install.sh takes build/kmod-install/$series/sch_pspat.ko.
 series=$(basename "$(dirname "$PSPAT_KO")")
 mk() { KVER=$series "$PSPAT_TOP/scripts/install.sh" "$@" \
