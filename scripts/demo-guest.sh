@@ -100,9 +100,7 @@ else
 		lladdr "$(ip -n $b -j link show vb | jq -r '.[0].address')"
 	run ip -n $b neigh replace 198.18.0.1 dev vb nud permanent \
 		lladdr "$(ip -n $a -j link show va | jq -r '.[0].address')"
-	wait_for 20 sh -c "ip -n $a -j link show va | jq -e '.[0].operstate == \"UP\"' &&
-		ip -n $b -j link show vb | jq -e '.[0].operstate == \"UP\"'" >/dev/null ||
-		die "no carrier on va or vb"
+	nic_carrier $a va && nic_carrier $b vb || die "no carrier on va or vb"
 	why "senders: va (e1000e) 198.18.0.1  ---- hub ---->  receiver: vb (igb) 198.18.0.2"
 fi
 why "The receiving side gets room for all packets the senders can have in flight:"

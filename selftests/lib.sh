@@ -390,10 +390,14 @@ nic_ns() {
 	ip -n "$a" neigh replace 198.18.70.2 lladdr "$mac" dev na nud permanent
 	mac=$(ip -n "$a" -j link show na | jq -r '.[0].address')
 	ip -n "$b" neigh replace 198.18.70.1 lladdr "$mac" dev nb nud permanent
-	# Emulated autonegotiation: carrier comes within a few seconds.
-	wait_for 20 sh -c "ip -n $a -j link show na | jq -e '.[0].operstate == \"UP\"' &&
-		ip -n $b -j link show nb | jq -e '.[0].operstate == \"UP\"'" >/dev/null ||
+	nic_carrier "$a" na && nic_carrier "$b" nb ||
 		ktap_bail "nic_ns: no carrier on na ($1) or nb ($2)"
+}
+
+# nic_carrier NS DEV: wait until DEV in NS is up with a carrier (operstate
+# UP); emulated autonegotiation takes a few seconds after up or a reset.
+nic_carrier() {
+	wait_for 20 sh -c "ip -n $1 -j link show $2 | jq -e '.[0].operstate == \"UP\"'" >/dev/null
 }
 
 # --- tc counters ---------------------------------------------------------

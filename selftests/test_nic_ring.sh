@@ -25,8 +25,7 @@ defer ip netns exec "$a" ethtool -G na tx \
 ip netns exec "$a" ethtool -L na combined 8 || ktap_bail "ethtool -L na combined 8"
 ip netns exec "$a" ethtool -G na tx 64 || ktap_bail "ethtool -G na tx 64"
 # Both reset the NIC: wait for its carrier again.
-wait_for 20 sh -c "ip -n $a -j link show na | jq -e '.[0].operstate == \"UP\"'" >/dev/null ||
-	ktap_bail "no carrier on na after ethtool -L/-G"
+nic_carrier "$a" na || ktap_bail "no carrier on na after ethtool -L/-G"
 ktap_plan 12
 
 # txq_stats FILE: igb's per-txq packets and restarts, "N packets restarts".

@@ -53,7 +53,7 @@ for mode in arbiter dispatcher; do
 	kill "$tcp" "$srv" 2>/dev/null
 	wait
 	ip -n "$a" link set na up
-	wait_for 20 sh -c "ip -n $a -j link show na | jq -e '.[0].operstate == \"UP\"'" >/dev/null
+	nic_carrier "$a" na
 	p0=$(qstat "$a" na 1: packets)
 	check "$mode: link up again: 5 pings answered through pspat" \
 		ip netns exec "$a" ping -c 5 -i 0.2 -W 2 -q 198.18.70.2
