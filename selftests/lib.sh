@@ -579,6 +579,15 @@ nstat_show() {
 		awk 'NR > 1 && NF >= 2 { printf "%s %s ", $1, $2 }'
 }
 
+# iperf_server ADDR [PORT]: a one-shot iperf3 server in $b on ADDR:PORT
+# (default 5201), pid in $srv; returns once it listens.
+iperf_server() {
+	local port=${2:-5201}
+	ip netns exec "$b" iperf3 -s -1 -B "$1" -p "$port" >/dev/null 2>&1 &
+	srv=$!
+	wait_for 10 sh -c "ip netns exec $b ss -Hltn | grep -q '$1:$port '"
+}
+
 # tcp_run NAME CPU [IPERF3 ARGS...]: iperf3 from $a (pinned to CPU) to an
 # iperf3 server in $b for PSPAT_TCP_SECONDS (default 5) seconds, 4 flows
 # unless ARGS say otherwise; sets ofo (receiver's TcpExtTCPOFOQueue),
@@ -587,9 +596,7 @@ nstat_show() {
 tcp_run() {
 	local name=$1 cpu=$2 srv
 	shift 2
-	ip netns exec "$b" iperf3 -s -1 -B 198.18.0.2 >/dev/null 2>&1 &
-	srv=$!
-	wait_for 10 sh -c "ip netns exec $b ss -Hltn | grep -q 198.18.0.2:5201"
+	iperf_server 198.18.0.2
 	nstat_reset "$a"
 	nstat_reset "$b"
 	timeout 60 ip netns exec "$a" taskset -c "$cpu" iperf3 -c 198.18.0.2 \

@@ -30,6 +30,9 @@ bql_sample() {
 		echo "$m"' _ "$tmp/bql.stop" >"$tmp/bql.max" &
 }
 
+# nic_tx_since N0 WANT: na's tx packets since N0 are WANT.
+nic_tx_since() { [ $(($(link_stat "$a" na tx packets) - $1)) = "$2" ]; }
+
 # nic_accounting MODE TSO: pspat as root of na, xmit_mode MODE, TSO and GSO
 # of na set to TSO (on, off, or "-": as the driver has them). First 2 x 1000
 # UDP datagrams paced at 2 x 1000 pps, then 2 s of TCP (2 flows, BQL's
@@ -40,9 +43,6 @@ bql_sample() {
 # counts a TSO packet once); the dispatcher sent every skb in dispatcher
 # mode and none in arbiter mode; BQL had bytes in flight on na
 # ($nic_bql=1; otherwise a skip).
-# nic_tx_since N0 WANT: na's tx packets since N0 are WANT.
-nic_tx_since() { [ $(($(link_stat "$a" na tx packets) - $1)) = "$2" ]; }
-
 nic_accounting() {
 	local mode=$1 tso=$2 tag="$1, tso $2" tx0 rx0 d0 p1 tx1 rx1 sent pushed tx want
 	pspat_param xmit_mode "$mode"
@@ -69,8 +69,7 @@ nic_accounting() {
 
 	rm -f "$tmp/bql.stop"
 	bql_sample
-	ip netns exec "$b" iperf3 -s -1 -B 198.18.70.2 >/dev/null 2>&1 &
-	wait_for 10 sh -c "ip netns exec $b ss -Hltn | grep -q 198.18.70.2:5201"
+	iperf_server 198.18.70.2
 	timeout 60 ip netns exec "$a" iperf3 -c 198.18.70.2 -t 2 -P 2 -J >"$tmp/tcp.json"
 	: >"$tmp/bql.stop"
 	wait

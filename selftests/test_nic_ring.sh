@@ -53,8 +53,7 @@ for mode in arbiter dispatcher; do
 	tc -n "$a" qdisc add dev na root handle 1: pspat
 	ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.70.3 --dport 9000 -t 128 -n 20 -r 50 \
 		>"$tmp/blast.json"
-	ip netns exec "$b" iperf3 -s -1 -B 198.18.70.2 >/dev/null 2>&1 &
-	wait_for 10 sh -c "ip netns exec $b ss -Hltn | grep -q 198.18.70.2:5201"
+	iperf_server 198.18.70.2
 	timeout 60 ip netns exec "$a" iperf3 -c 198.18.70.2 -t 4 -P 16 -J >"$tmp/tcp.json"
 	wait
 	wait_for 10 pspat_empty "$a" na

@@ -20,12 +20,10 @@ defer sh -c "[ -e $drv/$pci ] || echo $pci >$drv/bind"
 ktap_plan 14
 
 # tcp_bg SECONDS: iperf3 from $a to $b in the background, pid in $tcp,
-# its server's in $srv (a server whose client died behind a link that is
-# down waits for its idle timeout, 2 minutes: kill both).
+# its server's in $srv (iperf_server). A server whose client died behind
+# a link that is down waits for its idle timeout, 2 minutes: kill both.
 tcp_bg() {
-	ip netns exec "$b" iperf3 -s -1 -B 198.18.70.2 >/dev/null 2>&1 &
-	srv=$!
-	wait_for 10 sh -c "ip netns exec $b ss -Hltn | grep -q 198.18.70.2:5201"
+	iperf_server 198.18.70.2
 	timeout 60 ip netns exec "$a" iperf3 -c 198.18.70.2 -t "$1" -P 4 >"$tmp/iperf.out" 2>&1 &
 	tcp=$!
 }

@@ -42,10 +42,8 @@ class_bytes() {
 # both flows run: sets hi and lo (Mbit/s), share (of 10:11), retrans.
 two_flows() {
 	local p h0 l0 t0 h1 l1 t1
-	for p in 5201 5202; do
-		ip netns exec "$b" iperf3 -s -1 -B 198.18.0.2 -p $p >/dev/null 2>&1 &
-	done
-	wait_for 10 sh -c "[ \$(ip netns exec $b ss -Hltn | grep -c '198.18.0.2:520[12]') = 2 ]"
+	iperf_server 198.18.0.2 5201
+	iperf_server 198.18.0.2 5202
 	nstat_reset "$a"
 	for p in 5201 5202; do
 		timeout 60 ip netns exec "$a" taskset -c "$2" iperf3 -c 198.18.0.2 \
