@@ -14,7 +14,8 @@
 #     oopses at random, now and then. scripts/vm warns on a QEMU older
 #     than 8.1.
 #  3. Two guest kernels under build/kernels/<series>/root: the unsigned image,
-#     its modules (depmod'ed) and the matching headers, unpacked, not installed.
+#     its modules (decompressed, depmod'ed: plain_modules) and the matching
+#     headers, unpacked, not installed.
 #     Versions come from apt (linux-image-amd64 in bookworm and in
 #     bookworm-backports); override with PSPAT_KREL_6_1 / PSPAT_KREL_6_12, e.g.
 #     PSPAT_KREL_6_12=6.12.95+deb12-amd64.
@@ -230,6 +231,24 @@ kernel_release() {
 	"$series".*) echo "$rel" ;;
 	*) die "apt resolves linux-image-amd64 ${args[*]} to '$rel', not $series.x (set $var)" ;;
 	esac
+}
+
+# plain_modules SERIES: the guest's module tree uncompressed, then depmod.
+# Debian compresses 6.12's and 7.x's modules with xz. Every depmod in the
+# guest (make install, DKMS, their removal) decompresses all ~4200 of them,
+# which costs TCG one to three minutes each: 8 CPU-seconds on the host
+# become minutes emulated. Same modules, same kernel; the kernel loads
+# either form, and DKMS still compresses what it builds (it follows the
+# kernel's CONFIG_MODULE_COMPRESS_*). Idempotent: nothing to do once plain.
+plain_modules() {
+	local dir=$kroot/$1 rel n
+	rel=$(cat "$dir/release")
+	n=$(find "$dir/root/lib/modules/$rel/" \( -name '*.ko.xz' -o -name '*.ko.zst' \) | wc -l)
+	[ "$n" = 0 ] && return
+	log "kernel $1: decompressing $n modules for the guest"
+	find "$dir/root/lib/modules/$rel/" -name '*.ko.xz' -print0 | xargs -0 -r -n 64 -P "$(nproc)" xz -d
+	find "$dir/root/lib/modules/$rel/" -name '*.ko.zst' -print0 | xargs -0 -r -n 64 -P "$(nproc)" zstd -q -d --rm
+	depmod -b "$dir/root" "$rel"
 }
 
 fetch_kernel() {
@@ -478,9 +497,12 @@ fi
 if [ "$what" != --packages-only ]; then
 	fetch_kernel 6.1
 	fetch_kernel 6.12
+	plain_modules 6.1
+	plain_modules 6.12
 	if [ "${PSPAT_DEPS_7X:-1}" != 0 ]; then
 		ensure_buildroot
 		fetch_bpo_kernel 7.3
+		plain_modules 7.3
 		ensure_broot_sparse "$(cat "$kroot/7.3/release")"
 	fi
 	fetch_iproute2
