@@ -292,7 +292,7 @@ fetch_kernel() {
 broot=$top/build/buildroot/trixie
 # What the build root has: the kernel's toolchain (gcc-14, pahole 1.30),
 # kbuild's tools and what `make lint` runs there (sparse).
-broot_packages=gcc-14,make,libc6-dev,libelf-dev,bc,flex,bison,dwarves,kmod,sparse,xz-utils
+broot_packages=gcc-14,make,libc6-dev,libelf-dev,bc,flex,bison,dwarves,kmod,sparse,xz-utils,dkms
 
 # An apt of its own for another suite's index (trixie-backports for the
 # kernel, sid for sparse): sources, lists, cache and an empty dpkg status

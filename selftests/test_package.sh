@@ -9,6 +9,11 @@
 # `dpkg --purge` leaves no file behind. /usr, /etc and /var are overlays
 # with a tmpfs upper here (the guest's root is the host's, read-only): a
 # file the packages leave anywhere shows in an upper directory.
+# On a kernel whose headers want a compiler this Debian 12 root lacks (7.3
+# wants gcc-14), the DKMS package goes where a user of that kernel has it:
+# into Debian 13, the build root the host builds 7.3 in (with dkms; an
+# overlay here), the booted kernel's module tree bound into it, so DKMS
+# builds and installs for the running kernel; the tools stay in this root.
 # timeout: 2400 (kbuild and depmod run in the emulated guest: minutes each)
 . "$(dirname "$0")/lib.sh"
 need_vm
@@ -16,13 +21,13 @@ command -v dkms >/dev/null || skip_all "no dkms (make deps installs it)"
 need_unloaded
 krel=$(uname -r)
 # The compiler the booted kernel's headers name (.kernelvariables): DKMS
-# builds with it. 7.3's (trixie-backports) want gcc-14, and the guest's
-# root is Debian 12's (gcc-12; the host builds 7.3 in the Debian 13 build
-# root, README: Kernels): DKMS cannot build here, on Debian 13 it does.
-# skip-ok: which this root lacks
+# builds with it.
 kcc=$(sed -n 's/^CC = .*)\(gcc-[0-9][0-9]*\)$/\1/p' "/lib/modules/$krel/build/.kernelvariables" 2>/dev/null)
+broot=
 if [ -n "$kcc" ] && ! command -v "x86_64-linux-gnu-$kcc" >/dev/null && ! command -v "$kcc" >/dev/null; then
-	skip_all "the headers of $krel want $kcc, which this root lacks (DKMS needs it; the host builds $krel in its build root)"
+	broot=$(readlink -f "$PSPAT_TOP/build/kernels/$(basename "$(dirname "$PSPAT_KO")")/buildroot")
+	[ -x "$broot/usr/sbin/dkms" ] && [ -x "$broot/usr/bin/$kcc" ] ||
+		ktap_bail "the headers of $krel want $kcc, which this root lacks, and no build root with $kcc and dkms ($broot; make deps)"
 fi
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$PSPAT_TOP/dkms.conf")
 debs=("$PSPAT_TOP/build/deb/sch-pspat-dkms_${ver}_all.deb"
@@ -47,15 +52,43 @@ for d in usr etc var; do
 done
 mount --bind "$tmp/mods" /usr/lib/modules || skip_all "cannot bind the module tree back"
 defer umount -l /usr/lib/modules
+# dk CMD...: a command of the DKMS package's root (this one, or Debian 13).
+dk=()
+if [ -n "$broot" ]; then
+	mkdir -p "$tmp/ovl/r13/upper" "$tmp/ovl/r13/work" "$tmp/r13"
+	mount -t overlay -o "lowerdir=$broot,upperdir=$tmp/ovl/r13/upper,workdir=$tmp/ovl/r13/work" \
+		overlay "$tmp/r13" || skip_all "cannot mount an overlay on the build root $broot"
+	defer umount -l "$tmp/r13"
+	dk=("$PSPAT_TOP/scripts/in-buildroot" "$tmp/r13" -b /usr/lib/modules --)
+	# DKMS runs make -C /lib/modules/$krel/build. Reached by any path but
+	# its own (/usr/src/linux-headers-$krel), 7.x's kbuild rewrites the
+	# header tree's Makefile for that path and builds nothing: the link
+	# (the host's path of the build root's headers) names /usr/src for the
+	# test, which in Debian 13 is the header tree and here (/usr overlay)
+	# a link to the host's path.
+	blink=/usr/lib/modules/$krel/build
+	old=$(readlink "$blink")
+	ln -sfn "$old" "/usr/src/linux-headers-$krel" &&
+		ln -sfn "/usr/src/linux-headers-$krel" "$blink" ||
+		skip_all "cannot point $blink at /usr/src"
+	defer ln -sfn "$old" "$blink"
+	echo "# DKMS in Debian 13 ($broot, $("${dk[@]}" dkms --version)), the booted kernel's modules bound in"
+fi
+dk() { "${dk[@]}" "$@"; }
 ktap_plan 16
 
-dpkg_do() { dpkg "$@" >"$tmp/dpkg.log" 2>&1 || { tail -n 40 "$tmp/dpkg.log"; return 1; }; }
-defer dpkg --purge sch-pspat-tools sch-pspat-dkms
-check "dpkg -i both packages (DKMS builds in the guest)" dpkg_do -i "${debs[@]}"
+dpkg_do() { "$@" >"$tmp/dpkg.log" 2>&1 || { tail -n 40 "$tmp/dpkg.log"; return 1; }; }
+defer dpkg --purge sch-pspat-tools
+defer dk dpkg --purge sch-pspat-dkms
+# On failure, the end of DKMS's build log too.
+dkms_log() { dk sh -c 'tail -n 30 /var/lib/dkms/sch_pspat/*/build/make.log' 2>&1; return 1; }
+check "dpkg -i both packages (DKMS builds in the guest)" \
+	eval '{ dpkg_do dk dpkg -i "${debs[0]}" || dkms_log; } && dpkg_do dpkg -i "${debs[1]}"'
 check_eq "both installed" \
-	"$(dpkg-query -W -f='${db:Status-Status} ' sch-pspat-dkms sch-pspat-tools)" "installed installed "
+	"$(dk dpkg-query -W -f='${db:Status-Status} ' sch-pspat-dkms; dpkg-query -W -f='${db:Status-Status} ' sch-pspat-tools)" \
+	"installed installed "
 check_eq "dkms status: installed for $krel" \
-	"$(dkms status -m sch_pspat -v "$ver" -k "$krel" | grep -c ': installed')" 1
+	"$(dk dkms status -m sch_pspat -v "$ver" -k "$krel" | grep -c ': installed')" 1
 check_eq "modprobe finds DKMS's module, version $ver" \
 	"$(modinfo -n sch_pspat 2>&1 | sed 's/\.ko\.[a-z]*$/.ko/') $(modinfo -F version sch_pspat 2>&1)" \
 	"/lib/modules/$krel/updates/dkms/sch_pspat.ko $ver"
@@ -94,9 +127,10 @@ check_eq "/etc/modprobe.d/sch_pspat.conf: examples only, modprobe sees no option
 tc -n "$a" qdisc del dev va root
 check "module unloads" wait_for 30 rmmod sch_pspat
 
-check "dpkg --purge both" dpkg_do --purge sch-pspat-tools sch-pspat-dkms
+check "dpkg --purge both" \
+	eval 'dpkg_do dpkg --purge sch-pspat-tools && dpkg_do dk dpkg --purge sch-pspat-dkms'
 left=$(cd "$tmp/ovl" && find . -path '*/work' -prune -o -iname '*pspat*' -print)
-check_eq "nothing left: no *pspat* file in /usr, /etc, /var; dkms status empty" \
-	"$left$(dkms status -m sch_pspat)" ""
+check_eq "nothing left: no *pspat* file in /usr, /etc, /var${broot:+ and the Debian 13 root}; dkms status empty" \
+	"$left$(dk dkms status -m sch_pspat)" ""
 check_fails "modprobe no longer finds sch_pspat" modprobe -n sch_pspat
 ktap_finish
