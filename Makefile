@@ -78,7 +78,9 @@ plugin-deps:
 
 # Mirror the sources into the per-kernel output directory (rsync keeps
 # mtimes, so kbuild rebuilds only what changed), then run kbuild there.
-# KVER=host without headers: name the package that has them.
+# KVER=host without headers: name the package that has them. The kbuild
+# line starts with '+': $(MAKE) hides in $(KBUILD), so without it make
+# -jN would not share its jobserver with kbuild (which then runs -j1).
 KBUILD = $(if $(BROOT),$(TOP)/scripts/in-buildroot $(BROOT) -b $(KOUT) --) $(MAKE)
 module:
 	@test -n "$(KDIR)" || { echo "no headers for KVER=$(KVER): run 'make deps'" >&2; exit 1; }
@@ -91,7 +93,7 @@ module:
 	@rsync -a --delete --include='*/' --include='*.[ch]' --include=Kbuild \
 		--exclude='*' kmod include $(KOUT)/
 	@cp -p Kbuild dkms.conf $(KOUT)/
-	$(KBUILD) -C $(KDIR) M=$(KOUT) W=$(W) modules
+	+$(KBUILD) -C $(KDIR) M=$(KOUT) W=$(W) modules
 	@echo "built $(KOUT)/sch_pspat.ko"
 
 # The Debian kernels, and 7.3 once `make deps` fetched it.
