@@ -454,6 +454,19 @@ child_counts() {
 	wire=$(qs "$1" 1: '.bytes / .packets')
 }
 
+# iv_mbit NAME FLOWS KEY: from pspat-sink's 500 ms intervals in
+# $tmp/NAME.iv, the wire Mbit/s ($wire bytes a packet) of each group of
+# flows with the same jq KEY (.dport, .src, .dport >= 9002), in KEY's
+# order, then of all together, then the seconds measured: the intervals
+# in which all FLOWS flows received, less the first and last (partial).
+iv_mbit() {
+	jq -rs --argjson w "$wire" --argjson n "$2" "
+		map(select(.flows | length == \$n and all(.packets > 0)))[1:-1] |
+		(map(.dt) | add) as \$t | [.[].flows[]] | group_by($3) |
+		map(map(.packets) | add * \$w * 8 / \$t / 1e6) | . + [add, \$t] |
+		map(. * 100 | round / 100) | join(\" \")" "$tmp/$1.iv"
+}
+
 # child_accounting NAME CHILD: the exact counts of a child_* run, after
 # child_counts NAME (6 KTAP results): no send errors, 1042-byte packets on
 # the wire, pspat's backlog empty, every packet blast sent was received,

@@ -25,10 +25,4 @@ traffic() {
 # 9000-9001, of 9002-9003 (not with 2 flows) and of both, and the seconds
 # measured: the sink's intervals in which all FLOWS (default 4) flows
 # received, less the first and last (partial) ones.
-mbit() {
-	jq -rs --argjson w "$wire" --argjson n "${2:-4}" \
-		'map(select(.flows | length == $n and all(.packets > 0)))[1:-1] |
-		(map(.dt) | add) as $t | [.[].flows[]] | group_by(.dport >= 9002) |
-		map(map(.packets) | add * $w * 8 / $t / 1e6) | . + [add, $t] |
-		map(. * 100 | round / 100) | join(" ")' "$tmp/$1.iv"
-}
+mbit() { iv_mbit "$1" "${2:-4}" '.dport >= 9002'; }

@@ -83,13 +83,8 @@ child_accounting classify 10:
 pspat_cake
 flows shares 400 1000 1600 1000 -- -d 6
 child_counts shares
-# Wire Mbit/s of each flow (tc's tin order) and the seconds measured: the
-# sink's intervals in which all four flows received, less the first and last.
-read -r bulk be video voice sum secs < <(jq -rs --argjson w "$wire" '
-	map(select(.flows | length == 4 and all(.packets > 0)))[1:-1] |
-	(map(.dt) | add) as $t | [.[].flows[]] | group_by(.dport) |
-	map(map(.packets) | add * $w * 8 / $t / 1e6) | . + [add, $t] |
-	map(. * 100 | round / 100) | join(" ")' "$tmp/shares.iv")
+# Wire Mbit/s of each flow (by dport: tc's tin order), all, seconds measured.
+read -r bulk be video voice sum secs < <(iv_mbit shares 4 .dport)
 ktap_info "shares: Bulk $bulk, Best Effort $be, Video $video, Voice $voice, total $sum Mbit/s over $secs s; sent $sent unique $uniq pspat drops $drops"
 check_range "shares: all flows active together for 3 s or more (measured)" "$secs" 3 10
 check_range "shares: Voice (EF) gets its threshold, 5 Mbit/s" "$voice" 4.25 5.75

@@ -48,21 +48,15 @@ traffic() {
 }
 
 # mbit NAME: each flow's wire Mbit/s ($wire bytes a packet), by source
-# port, then the seconds measured: the sink's intervals in which all four
-# flows received, less the first and last (partial) ones.
-mbit() {
-	jq -rs --argjson w "$wire" 'map(select(.flows | length == 4 and all(.packets > 0)))[1:-1] |
-		(map(.dt) | add) as $t | [.[].flows[]] | group_by(.src) |
-		map(map(.packets) | add * $w * 8 / $t / 1e6) + [$t] |
-		map(. * 100 | round / 100) | join(" ")' "$tmp/$1.iv"
-}
+# port, then all four, then the seconds measured (lib.sh iv_mbit).
+mbit() { iv_mbit "$1" 4 .src; }
 
 tc -n "$a" qdisc add dev va root handle 1: pspat
 fq_setup parent 1:1
 traffic pspat 1
 child_counts pspat
 read -r -a r < <(mbit pspat)
-rates=${r[*]:0:4} secs=${r[4]}
+rates=${r[*]:0:4} secs=${r[5]}
 ktap_info "pspat: flows $rates Mbit/s over $secs s; sent $sent enobufs $enobufs unique $uniq socket_drops $sdrops pspat drops $drops"
 check "4 flows, each received over 1500 packets (half its share)" jq -e \
 	'(.flows | length) == 4 and all(.flows[]; .unique > 1500)' "$tmp/pspat.sink"
@@ -76,5 +70,5 @@ child_accounting pspat 10:
 tc -n "$a" qdisc del dev va root
 fq_setup root
 traffic stock 2
-ktap_info "stock tbf + fq root: flows (Mbit/s), seconds: $(mbit stock); tbf drops $(qs stock 10: .drops)"
+ktap_info "stock tbf + fq root: flows, all (Mbit/s), seconds: $(mbit stock); tbf drops $(qs stock 10: .drops)"
 ktap_finish
