@@ -65,6 +65,8 @@ packages=(
 	# userspace C++20: unit tests, benchmarks, tools
 	g++ cmake libgtest-dev libgmock-dev libbenchmark-dev libboost-dev
 	libreaderwriterqueue-dev clang-format
+	# the selftests' BPF programs (selftests/bpf: clang -target bpf)
+	clang libbpf-dev
 	# tc plugin (iproute2 source), netlink fuzzer, DKMS, demo plot
 	dpkg-dev libmnl-dev dkms gnuplot-nox
 	# make deb: the packages, and lintian on them
