@@ -265,16 +265,17 @@ plain_modules() {
 # guest's NICs are e1000e, igb and virtio-net). scripts/vm-stage1 uses
 # this tree when it exists. Remade when the rule or the release changes.
 guest_modules() {
-	local dir=$kroot/$1 rel g rule
+	local dir=$kroot/$1 rel g rule d
+	local dirs="net fs lib crypto arch kernel mm drivers/virtio drivers/net"
 	rel=$(cat "$dir/release")
 	g=$dir/guest/lib/modules/$rel
-	rule="$rel v1 net fs lib crypto arch kernel mm drivers/virtio drivers/net"
+	rule="$rel v1 $dirs"
 	[ "$(cat "$dir/guest/.rule" 2>/dev/null)" = "$rule" ] && return
 	rm -rf "$dir/guest"
 	mkdir -p "$g"
 	(
 		cd "$dir/root/lib/modules/$rel" &&
-		for d in net fs lib crypto arch kernel mm drivers/virtio drivers/net; do
+		for d in $dirs; do
 			[ ! -d "kernel/$d" ] || find "kernel/$d" -name '*.ko*'
 		done |
 		grep -vE '^kernel/drivers/net/(wireless|usb|can|wan|wwan|ieee802154|hamradio)/|^kernel/drivers/net/ethernet/[^/]+/' |
