@@ -136,11 +136,15 @@ ktap_bail() {
 
 # dmesg_scan [FILE]: print the lines of a kernel log (FILE or stdin) that
 # match DMESG_BAD_RE; exit 1 when there is any, 0 when the log is clean.
+# A log that cannot be read is not clean: exit 1 and say so.
 dmesg_scan() {
-	local bad
-	bad=$(grep -aE "$DMESG_BAD_RE" ${1:+"$1"}) || return 0
-	printf '%s\n' "$bad"
-	return 1
+	local bad rc=0
+	bad=$(grep -aE "$DMESG_BAD_RE" ${1:+"$1"} 2>&1) || rc=$?
+	case $rc in
+	0) printf '%s\n' "$bad"; return 1 ;;
+	1) return 0 ;;
+	*) echo "dmesg_scan: cannot read the log ${1:-(stdin)}: $bad"; return 1 ;;
+	esac
 }
 
 # --- cleanup -------------------------------------------------------------

@@ -14,12 +14,13 @@
 data=$SELFTESTS_DIR/data
 splats=(warn refcount refcount-only sched-atomic lockdep kasan oops rcu
 	segfault oom-kill page-alloc-failure netdev-watchdog unregister-netdevice tx-unit-hang)
-ktap_plan $((${#splats[@]} + 6))
+ktap_plan $((${#splats[@]} + 7))
 
 for s in "${splats[@]}"; do
 	check_fails "scanner reports recorded splat '$s'" dmesg_scan "$data/$s.log"
 done
 check "scanner passes a clean boot log" dmesg_scan "$data/clean-boot.log"
+check_fails "scanner fails a log it cannot read" dmesg_scan "$data/no-such.log"
 check_eq "scanner prints the offending line" \
 	"$(dmesg_scan "$data/sched-atomic.log")" \
 	"[  101.552120] BUG: scheduling while atomic: pspat-arb/388/0x00000002"
