@@ -30,6 +30,24 @@ bql_sample() {
 		echo "$m"' _ "$tmp/bql.stop" >"$tmp/bql.max" &
 }
 
+# nic_now ring|channels|rx-usecs: na's current tx ring size (ethtool -g),
+# combined channels (-l) or rx-usecs (-c), to check a setting or restore
+# it at exit.
+nic_now() {
+	case $1 in
+	ring) ip netns exec "$a" ethtool -g na | awk '/^Current/ { c = 1 } c && /^TX:/ { print $2 }' ;;
+	channels) ip netns exec "$a" ethtool -l na | awk '/^Current/ { c = 1 } c && /^Combined:/ { print $2 }' ;;
+	rx-usecs) ip netns exec "$a" ethtool -c na | awk '/^rx-usecs:/ { print $2 }' ;;
+	esac
+}
+
+# nic_silent_dst: 198.18.70.3 resolves to nb but is not b's address, so
+# what na sends there is dropped in b without an ICMP error.
+nic_silent_dst() {
+	ip -n "$a" neigh replace 198.18.70.3 dev na nud permanent \
+		lladdr "$(ip -n "$b" -j link show nb | jq -r '.[0].address')"
+}
+
 # nic_tx_since N0 WANT: na's tx packets since N0 are WANT.
 nic_tx_since() { [ $(($(link_stat "$a" na tx packets) - $1)) = "$2" ]; }
 
