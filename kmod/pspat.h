@@ -128,9 +128,11 @@ struct pspat_mailbox {
 	int			congested;
 
 	/*
-	 * 1 while the mailbox is on a CPU list or on the arbiter's active
-	 * list. Set 0 -> 1 with xchg() by whoever links it (producer or
-	 * arbiter), cleared by the arbiter; see pspat_mb_unlist().
+	 * 1 while the producer need not link the mailbox: it is on a CPU
+	 * list or on the arbiter's active list, and not being unlisted. Set
+	 * 0 -> 1 with xchg() by whoever links it (producer or arbiter),
+	 * cleared by the arbiter when the mailbox has stayed empty; read by
+	 * the producer after each push. See pspat_client.c.
 	 */
 	unsigned long		listed ____cacheline_aligned_in_smp;
 	/*
@@ -143,7 +145,11 @@ struct pspat_mailbox {
 
 	/* Arbiter. */
 	struct list_head	active;		/* on arb->active */
+	bool			on_active;	/* it is */
+	bool			unlisting;	/* listed is 0, waiting for unlist_gp */
 	bool			fenced;		/* head waits for another mailbox */
+	unsigned long		busy_at;	/* jiffies: last packet taken */
+	unsigned long		unlist_gp;	/* RCU cookie, see pspat_mb_unlist() */
 	unsigned long		idle_since;	/* jiffies: unlisted, empty */
 	unsigned long		gp;		/* retiring: RCU grace period */
 	struct list_head	retire;		/* on pspat_mb_retiring */
@@ -164,6 +170,15 @@ struct pspat_mailbox {
 	u8			why;		/* PSPAT_MB_LIMITED, _FAILED */
 	int			fb_cpu;		/* CPU mailbox of the last packet */
 };
+
+/*
+ * Arbiter only: the arbiter serves @mb (it is on the active list, maybe
+ * being unlisted) or will (it is on a CPU list).
+ */
+static inline bool pspat_mb_listed(const struct pspat_mailbox *mb)
+{
+	return READ_ONCE(mb->listed) || mb->on_active;
+}
 
 /* pspat_mailbox.state */
 enum {
@@ -311,11 +326,33 @@ static inline void pspat_account_drop(struct Qdisc *sch, struct sk_buff *skb)
 
 /* ---- arbiter (pspat_arbiter.c) ----------------------------------------- */
 
+/*
+ * The arbiter's doorbell, alone on its cache line: every client packet
+ * reads @sleeping; it is written only when the arbiter goes to sleep and
+ * wakes up, @kicked only by kicks (not by client packets). See
+ * pspat_arbiter.c, "Sleeping".
+ */
+struct pspat_bell {
+	int	sleeping;
+	int	kicked;
+} ____cacheline_aligned_in_smp;
+
+extern struct pspat_bell pspat_bell;
+/* CPUs that ever pushed into a mailbox: the arbiter's barrier IPIs them. */
+extern struct cpumask pspat_client_cpus;
+
+static inline bool pspat_arb_asleep(void)
+{
+	return READ_ONCE(pspat_bell.sleeping);
+}
+
 struct pspat_arb_stats {
 	u64	rounds;		/* rounds that moved packets */
 	u64	packets;	/* taken from mailboxes */
 	u64	sleeps;
 	u64	wakeups;		/* woken by a client or a kick */
+	u64	links;		/* mailboxes linked on a CPU list by a client */
+	u64	unlists;	/* mailboxes that left the active list */
 	u64	throttle_sleeps;	/* slept with a throttled child */
 	u64	gc_runs;
 	u64	busy_ns;	/* in rounds that moved packets, BH off */
@@ -325,9 +362,8 @@ struct pspat_arb_stats {
 int pspat_arb_attach(struct pspat_sched *q);
 void pspat_arb_detach(struct pspat_sched *q);
 void pspat_arb_kick(void);
-void pspat_arb_doorbell(void);
 void pspat_apply_cpu(int *applied, int want);
-void pspat_arb_wake_if_sleeping(void);
+void pspat_arb_wake(void);
 void pspat_arb_params_changed(void);
 void pspat_arb_snapshot(struct pspat_arb_stats *s, bool *running,
 			unsigned int *active, unsigned int *qdiscs);

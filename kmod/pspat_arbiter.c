@@ -8,8 +8,9 @@
  *  1. takes the mailboxes newly linked on each CPU's list (lock-free
  *     llists, in link order) onto its private active list;
  *  2. drains every active mailbox by up to arb_batch packets, round-robin,
- *     sorting them per qdisc; a mailbox found empty leaves the list
- *     (pspat_mb_unlist(), see pspat_client.c for the protocol); a mailbox
+ *     sorting them per qdisc; a mailbox that stays empty for
+ *     PSPAT_UNLIST_DELAY leaves the list (pspat_mb_unlist(), see
+ *     pspat_client.c for the protocol); a mailbox
  *     whose head packet has a fence that is not passed yet (its flow's
  *     older packets are still in another mailbox, pspat_order.c) stops
  *     there and is served again, in this round once others moved, or in
@@ -26,15 +27,24 @@
  * the arbiter sees (a qdisc leaving the list).
  *
  * Sleeping: with nothing to do, the arbiter polls for idle_poll_us, then
- * sleeps until woken by a client linking a mailbox, by the qdisc's dequeue
- * hook (a child's watchdog firing or a driver waking a txq both reschedule
- * the root qdisc, whose dequeue kicks the arbiter), or by the dispatcher
- * when the arbiter waits for it (pspat_dispatcher.c). A throttled child
- * (TBF, HFSC, FQ pacing) thus costs no CPU until its own hrtimer fires.
- * Lost wake-ups are excluded by the usual pattern: the arbiter sets
- * ->sleeping, then (full barrier) looks for work and ->kicked; wakers
- * publish work or ->kicked, then (full barrier) read ->sleeping (the
- * dequeue hook's exception: pspat_arb_doorbell()).
+ * sleeps until woken by a client (it pushed while pspat_bell.sleeping was
+ * 1), by the qdisc's dequeue hook (a child's watchdog firing or a driver
+ * waking a txq both reschedule the root qdisc, whose dequeue kicks a
+ * sleeping arbiter), or by the dispatcher when the arbiter waits for it
+ * (pspat_dispatcher.c). A throttled child (TBF, HFSC, FQ pacing) thus
+ * costs no CPU until its own hrtimer fires. Going to sleep:
+ *  1. sleeping = 1 and the barrier of pspat_arb_barrier(): every client
+ *     push from before is visible, every later client reads 1 (the
+ *     protocol is in pspat_client.c);
+ *  2. one more round, which looks at everything: mailboxes, children
+ *     (a watchdog that fired before 1. saw 0 and did not kick: its time
+ *     has come for this round too), held packets (a txq woken before 1.
+ *     cleared XOFF with a fully ordered RMW before the hook read 0);
+ *  3. set_current_state() (a full barrier), then a last look at ->kicked,
+ *     the CPU lists and the active mailboxes, then schedule(): a client
+ *     that read sleeping == 1 during 2. or 3. calls wake_up_process(),
+ *     whose own barrier makes it see our state or us its packet.
+ * Kickers publish ->kicked, then (full barrier) read ->sleeping.
  */
 #include <linux/delay.h>
 #include <linux/kthread.h>
@@ -51,8 +61,6 @@ struct pspat_arb {
 	struct list_head	qdiscs;		/* struct pspat_sched.arb_node */
 	struct list_head	active;		/* mailboxes being served */
 	struct task_struct __rcu *task;
-	int			sleeping;
-	int			kicked;
 	int			applied_cpu;
 	unsigned int		next_cpu;	/* first CPU list of a round */
 	unsigned int		nr_qdiscs;	/* pspat_users_mutex */
@@ -63,6 +71,8 @@ struct pspat_arb {
 	unsigned int		gc_sleep_ms;	/* idle sleep while a gc waits */
 	unsigned int		idle_ms;	/* mailbox_idle_ms of the last scan */
 	unsigned long		idle_scan_next;	/* jiffies */
+	unsigned long		unlist_gp;	/* RCU cookie of this round's unlists */
+	bool			unlist_gp_set;	/* taken this round */
 	struct pspat_arb_stats	stats;
 };
 
@@ -76,8 +86,16 @@ static struct pspat_arb pspat_arb = {
 #define PSPAT_GC_SLEEP_MIN_MS	10
 #define PSPAT_GC_SLEEP_MAX_MS	1000
 
+/* An empty mailbox stays listed this long before it is unlisted. */
+#define PSPAT_UNLIST_DELAY	max(HZ / 100, 1)
+
+struct pspat_bell pspat_bell;
+struct cpumask pspat_client_cpus;
+static struct cpumask pspat_ipi_cpus;		/* arbiter: a copy of it */
+
 static DEFINE_MUTEX(pspat_users_mutex);		/* start/stop, nr_qdiscs */
-static DEFINE_PER_CPU(struct llist_head, pspat_cpu_list);
+/* Written by a client linking a mailbox and by the arbiter taking them. */
+static DEFINE_PER_CPU_ALIGNED(struct llist_head, pspat_cpu_list);
 
 void pspat_arb_cpu_list_add(struct pspat_mailbox *mb)
 {
@@ -94,12 +112,11 @@ bool pspat_arb_lists_pending(void)
 	return false;
 }
 
-void pspat_arb_wake_if_sleeping(void)
+/* The arbiter sleeps or is about to (pspat_bell.sleeping was 1): wake it. */
+void pspat_arb_wake(void)
 {
 	struct task_struct *t;
 
-	if (!READ_ONCE(pspat_arb.sleeping))
-		return;
 	rcu_read_lock();
 	t = rcu_dereference(pspat_arb.task);
 	if (t)
@@ -110,36 +127,18 @@ void pspat_arb_wake_if_sleeping(void)
 /*
  * Something the arbiter cannot see in its lists happened: run a round.
  * The complete pattern: publish ->kicked, full barrier, read ->sleeping;
- * pairs with set_current_state() in pspat_arb_sleep(). What the caller
- * did before (freed room, changed a parameter) is ordered by the same
- * barrier before the arbiter's next look.
+ * pairs with pspat_arb_barrier() and set_current_state() in
+ * pspat_arb_sleep(). What the caller did before (freed room, changed a
+ * parameter) is ordered by the same barrier before the arbiter's next
+ * look. The qdisc's dequeue hook calls this only while ->sleeping is 1:
+ * an awake arbiter serves children and held packets every round.
  */
 void pspat_arb_kick(void)
 {
-	WRITE_ONCE(pspat_arb.kicked, 1);
+	WRITE_ONCE(pspat_bell.kicked, 1);
 	smp_mb();	/* pairs with set_current_state() in pspat_arb_sleep() */
-	pspat_arb_wake_if_sleeping();
-}
-
-/*
- * The dequeue hook's kick, on every client packet: no write and no
- * barrier while ->kicked is still 1, i.e. the arbiter has yet to start
- * its next round (its xchg() of ->kicked, a full barrier, comes before
- * everything that round looks at). That is only safe because nothing
- * the round must see is published here without a full barrier of its
- * own before our read of ->kicked: the client's packet has its own
- * handshake (pspat_client_enqueue()); a driver waking a txq clears
- * XOFF with test_and_clear_bit() and a child's watchdog reschedules with
- * test_and_set_bit() (fully ordered RMWs) before net_tx_action() calls
- * the hook, and what the watchdog waited for is time, which the round
- * reads afresh.
- */
-void pspat_arb_doorbell(void)
-{
-	if (READ_ONCE(pspat_arb.kicked))
-		pspat_arb_wake_if_sleeping();
-	else
-		pspat_arb_kick();
+	if (pspat_arb_asleep())
+		pspat_arb_wake();
 }
 
 void pspat_arb_params_changed(void)
@@ -148,17 +147,68 @@ void pspat_arb_params_changed(void)
 	pspat_disp_kick();
 }
 
-/* The mailbox looked empty: leave the active list unless a packet raced in. */
+static void pspat_arb_ipi_mb(void *unused)
+{
+	smp_mb();
+}
+
+/*
+ * The arbiter's half of the client's barrier (pspat_client.c): after
+ * this, every push of a client that read the flags before them is
+ * visible, and every client reads them afresh. As membarrier() does:
+ * the IPI interrupts each client CPU between two instructions and runs
+ * smp_mb() there. Before the copy of the mask, a full barrier: a CPU
+ * whose bit we miss sees our flags (pspat_client_cpu_first()).
+ */
+static void pspat_arb_barrier(void)
+{
+	smp_mb();
+	cpumask_copy(&pspat_ipi_cpus, &pspat_client_cpus);
+	on_each_cpu_mask(&pspat_ipi_cpus, pspat_arb_ipi_mb, NULL, true);
+}
+
+/* One RCU grace period for all the mailboxes unlisted in a round. */
+static unsigned long pspat_arb_unlist_gp(struct pspat_arb *arb)
+{
+	if (!arb->unlist_gp_set) {
+		arb->unlist_gp = start_poll_synchronize_rcu();
+		arb->unlist_gp_set = true;
+	}
+	return arb->unlist_gp;
+}
+
+/*
+ * The mailbox looked empty. Once it has stayed empty PSPAT_UNLIST_DELAY,
+ * clear ->listed; one RCU grace period later (pspat_client.c), every push
+ * of a producer that still read 1 is visible: empty then, it leaves the
+ * active list; otherwise it is listed again and kept. A producer that
+ * reads 0 meanwhile links it onto a CPU list: the round's collection then
+ * finds it still active and keeps it (->unlisting cleared); or it links
+ * it just after our look, and the collection adds it back.
+ */
 static void pspat_mb_unlist(struct pspat_arb *arb, struct pspat_mailbox *mb)
 {
-	WRITE_ONCE(mb->listed, 0);
-	smp_mb();	/* pairs with smp_mb() in pspat_client_enqueue() */
-	if (iffq_empty(mb->fifo) || xchg(&mb->listed, 1)) {
-		/* Empty, or its producer linked it on a CPU list again. */
-		list_del_init(&mb->active);
-		arb->nr_active--;
-		mb->idle_since = jiffies;	/* pspat_mb_idle_scan() */
+	if (!mb->unlisting) {
+		if (time_before(jiffies, mb->busy_at + PSPAT_UNLIST_DELAY))
+			return;
+		WRITE_ONCE(mb->listed, 0);
+		mb->unlisting = true;
+		mb->unlist_gp = pspat_arb_unlist_gp(arb);
+		return;
 	}
+	if (!poll_state_synchronize_rcu(mb->unlist_gp))
+		return;
+	mb->unlisting = false;
+	if (!iffq_empty(mb->fifo)) {
+		/* If its producer linked it first, the collection keeps it. */
+		xchg(&mb->listed, 1);
+		return;
+	}
+	list_del_init(&mb->active);
+	mb->on_active = false;
+	arb->nr_active--;
+	arb->stats.unlists++;
+	mb->idle_since = jiffies;	/* pspat_mb_idle_scan() */
 }
 
 static void pspat_stale_drop(struct pspat_sched *q, struct sk_buff *skb)
@@ -412,8 +462,10 @@ static unsigned int pspat_arb_drain(struct pspat_arb *arb, unsigned int batch,
 			n++;
 		}
 		iffq_clear(mb->fifo);
-		if (n)
+		if (n) {
+			mb->busy_at = jiffies;
 			trace_pspat_mailbox_drain(mb, n, mb->cpu);
+		}
 		if (mb->fenced)
 			fenced++;
 		else if (n < want)
@@ -467,11 +519,19 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 			continue;
 		n = llist_reverse_order(llist_del_all(head));
 		llist_for_each_entry_safe(mb, tmp, n, cpu_node) {
+			arb->stats.links++;
+			if (mb->on_active) {	/* linked again while unlisting */
+				mb->unlisting = false;
+				continue;
+			}
+			mb->on_active = true;
+			mb->busy_at = jiffies;
 			list_add_tail(&mb->active, &arb->active);
 			arb->nr_active++;
 		}
 	}
 	arb->next_cpu = (arb->next_cpu + 1) % nr_cpu_ids;
+	arb->unlist_gp_set = false;
 
 	/* 2. Drain each active mailbox by up to @batch packets. */
 	served = arb->nr_active;
@@ -537,6 +597,18 @@ void pspat_apply_cpu(int *applied, int want)
 	*applied = set_cpus_allowed_ptr(current, mask) ? INT_MIN : want;
 }
 
+/* A packet in an active mailbox (the arbiter thread, outside a round). */
+static bool pspat_arb_active_pending(struct pspat_arb *arb)
+{
+	struct pspat_mailbox *mb;
+
+	list_for_each_entry(mb, &arb->active, active)
+		if (!iffq_empty(mb->fifo))
+			return true;
+	return false;
+}
+
+/* Step 3 of "Sleeping" above; steps 1 and 2 are pspat_arb_thread()'s. */
 static void pspat_arb_sleep(struct pspat_arb *arb)
 {
 	/*
@@ -553,25 +625,27 @@ static void pspat_arb_sleep(struct pspat_arb *arb)
 	/* Thread mailboxes exist: wake up to reclaim them once idle. */
 	if (arb->idle_ms && atomic_read(&pspat_mb_stats.live) > 0)
 		timeout = min(timeout, max(1L, (long)(arb->idle_scan_next - jiffies)));
+	/* Empty mailboxes still listed: back soon to unlist them. */
+	if (arb->nr_active)
+		timeout = min_t(long, timeout, PSPAT_UNLIST_DELAY);
 
-	WRITE_ONCE(arb->sleeping, 1);
 	set_current_state(TASK_INTERRUPTIBLE);	/* full barrier */
-	if (READ_ONCE(arb->kicked) || pspat_arb_lists_pending() ||
-	    kthread_should_stop()) {
+	if (READ_ONCE(pspat_bell.kicked) || pspat_arb_lists_pending() ||
+	    pspat_arb_active_pending(arb) || kthread_should_stop()) {
 		__set_current_state(TASK_RUNNING);
-	} else {
-		arb->stats.sleeps++;
-		if (arb->throttled)
-			arb->stats.throttle_sleeps++;
-		trace_pspat_arb_sleep(arb->throttled);
-		/* Not woken: the garbage collector's timeout expired. */
-		if (schedule_timeout(timeout))
-			arb->stats.wakeups++;
-		else if (gc)
-			arb->gc_sleep_ms = min(2 * arb->gc_sleep_ms,
-					       PSPAT_GC_SLEEP_MAX_MS);
+		return;		/* still "sleeping": the next round decides */
 	}
-	WRITE_ONCE(arb->sleeping, 0);
+	arb->stats.sleeps++;
+	if (arb->throttled)
+		arb->stats.throttle_sleeps++;
+	trace_pspat_arb_sleep(arb->throttled);
+	/* Not woken: the garbage collector's timeout expired. */
+	if (schedule_timeout(timeout))
+		arb->stats.wakeups++;
+	else if (gc)
+		arb->gc_sleep_ms = min(2 * arb->gc_sleep_ms,
+				       PSPAT_GC_SLEEP_MAX_MS);
+	WRITE_ONCE(pspat_bell.sleeping, 0);
 }
 
 /* Retire idle thread mailboxes (pspat_mailbox.c), when it is time to look. */
@@ -596,7 +670,9 @@ static int pspat_arb_thread(void *unused)
 		unsigned long moved;
 
 		pspat_apply_cpu(&arb->applied_cpu, READ_ONCE(pspat_arbiter_cpu));
-		xchg(&arb->kicked, 0);
+		/* No write while not kicked: clients read the line. */
+		if (READ_ONCE(pspat_bell.kicked))
+			xchg(&pspat_bell.kicked, 0);	/* before the round's looks */
 		mutex_lock(&arb->lock);
 		moved = pspat_arb_round(arb);
 		if (pspat_mb_gc_pending() &&
@@ -613,7 +689,9 @@ static int pspat_arb_thread(void *unused)
 		}
 		mutex_unlock(&arb->lock);
 
-		if (moved || arb->nr_active) {
+		if (moved) {
+			if (pspat_arb_asleep())	/* woken during step 2 */
+				WRITE_ONCE(pspat_bell.sleeping, 0);
 			idle_since = 0;
 			cond_resched();
 			continue;
@@ -624,6 +702,12 @@ static int pspat_arb_thread(void *unused)
 		    READ_ONCE(pspat_idle_poll_us) * NSEC_PER_USEC) {
 			cond_resched();
 			cpu_relax();
+			continue;
+		}
+		/* "Sleeping", step 1; the next round is step 2. */
+		if (!pspat_arb_asleep()) {
+			WRITE_ONCE(pspat_bell.sleeping, 1);
+			pspat_arb_barrier();
 			continue;
 		}
 		pspat_arb_sleep(arb);
@@ -641,8 +725,8 @@ static int pspat_arb_start(void)
 		init_llist_head(per_cpu_ptr(&pspat_cpu_list, cpu));
 	INIT_LIST_HEAD(&pspat_arb.active);
 	pspat_arb.nr_active = 0;
-	pspat_arb.kicked = 0;
-	pspat_arb.sleeping = 0;
+	pspat_bell.kicked = 0;
+	pspat_bell.sleeping = 0;
 	pspat_arb.applied_cpu = INT_MIN;
 	pspat_arb.gc_sleep_ms = PSPAT_GC_SLEEP_MIN_MS;
 	pspat_arb.idle_ms = 0;

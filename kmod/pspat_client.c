@@ -26,16 +26,53 @@
  * is a hint: written by the arbiter on a drop only, read by the producer
  * with its first line.
  *
- * Listing protocol (with pspat_arbiter.c:pspat_mb_unlist()). The producer
- * publishes the skb, then reads mb->listed; the arbiter clears listed,
- * then looks at the mailbox. A full barrier on both sides (store buffering)
- * guarantees that one of them sees the other's store: either the producer
- * sees listed == 0 and links the mailbox, or the arbiter sees the packet
- * and keeps it. xchg() on listed decides which one owns the link when both
- * do, so a mailbox is never on two lists.
+ * Listing protocol, with pspat_arbiter.c (pspat_mb_unlist() and "Sleeping").
+ * The paper's client: no locked instruction and no write to a line the
+ * arbiter writes, per packet, in steady state. After the push, the
+ * producer reads two things, with no barrier:
+ *  - mb->listed: 1 while the arbiter serves the mailbox. The arbiter keeps
+ *    a mailbox listed while it has packets and for a while after (it does
+ *    not unlist it on every empty look, as it once did), so an active
+ *    producer finds 1. Found 0, it links the mailbox with xchg() (one of
+ *    the producer and the arbiter owns the link) onto this CPU's list.
+ *  - pspat_bell.sleeping: 1 while the arbiter sleeps or is about to; the
+ *    producer wakes it (wake_up_process(): a full barrier, then the
+ *    task's state).
+ * A push followed by a plain load is store buffering: either side can
+ * miss the other's store. The arbiter alone pays for the barrier, when it
+ * changes one of the two flags:
+ *  - unlisting: listed = 0, then an RCU grace period, then a look at the
+ *    mailbox. Our enqueue runs with BH disabled, an RCU reader: a push
+ *    whose producer read listed == 1 is complete and visible when the
+ *    grace period ends; a producer that reads 0 links the mailbox again;
+ *  - sleeping: sleeping = 1, then smp_mb() and an IPI to every CPU in
+ *    pspat_client_cpus whose handler runs smp_mb() (as membarrier() does
+ *    for user space), then a last round: a push that read sleeping == 0
+ *    happened before the IPI, so the round sees it; a later one reads 1.
+ * A CPU enters pspat_client_cpus with a fully ordered set_bit() before its
+ * first push, so that the arbiter sees the bit or the client sees
+ * sleeping == 1 (store buffering again, with barriers on both sides).
  */
 #include "pspat.h"
 #include "pspat_trace.h"
+
+/* This CPU's first push: the arbiter's pre-sleep IPI must reach it. */
+static noinline void pspat_client_cpu_first(void)
+{
+	cpumask_set_cpu(smp_processor_id(), &pspat_client_cpus);
+	/* Before the push; pairs with the smp_mb() in pspat_arb_barrier(). */
+	smp_mb__after_atomic();
+}
+
+/* The mailbox was unlisted: link it (unless the arbiter just did). */
+static noinline void pspat_client_link(struct pspat_mailbox *mb)
+{
+	/* Fully ordered: the push before it, the read of sleeping after. */
+	if (!xchg(&mb->listed, 1))
+		pspat_arb_cpu_list_add(mb);
+	if (pspat_arb_asleep())
+		pspat_arb_wake();
+}
 
 int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 			 struct sk_buff **to_free)
@@ -46,6 +83,8 @@ int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	struct pspat_mailbox *mb;
 	struct pspat_flow *flow;
 
+	if (unlikely(!cpumask_test_cpu(smp_processor_id(), &pspat_client_cpus)))
+		pspat_client_cpu_first();
 	cb->fence_id = 0;
 	mb = pspat_mb_get(cb);
 	flow = pspat_flow_get(skb);
@@ -72,13 +111,11 @@ int pspat_client_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	if (flow)
 		pspat_flow_pushed(flow, mb);
 
-	/* Pairs with the barrier in pspat_mb_unlist(): see above. */
-	smp_mb();
-	if (!READ_ONCE(mb->listed) && !xchg(&mb->listed, 1)) {
-		/* Fully ordered: the arbiter's pre-sleep check sees the list. */
-		pspat_arb_cpu_list_add(mb);
-		pspat_arb_wake_if_sleeping();
-	}
+	/* No barrier: the arbiter's side has it (see above). */
+	if (unlikely(!READ_ONCE(mb->listed)))
+		pspat_client_link(mb);
+	else if (unlikely(pspat_arb_asleep()))
+		pspat_arb_wake();
 	if (unlikely(READ_ONCE(mb->congested))) {
 		WRITE_ONCE(mb->congested, 0);
 		return NET_XMIT_CN;

@@ -483,7 +483,7 @@ unsigned long pspat_mb_idle_scan(unsigned int ms)
 		long left;
 
 		if (!mb->fifo || READ_ONCE(mb->state) != PSPAT_MB_LIVE ||
-		    READ_ONCE(mb->listed) || READ_ONCE(mb->exiting) ||
+		    pspat_mb_listed(mb) || READ_ONCE(mb->exiting) ||
 		    !list_empty(&mb->retire))
 			continue;
 		left = (long)(mb->idle_since + idle - now);
@@ -515,7 +515,7 @@ static bool pspat_mb_retire_done(struct pspat_mailbox *mb)
 	if (!poll_state_synchronize_rcu(mb->gp))
 		return false;
 	/* Pushed meanwhile by a producer that read LIVE: served first. */
-	if (READ_ONCE(mb->listed) || !iffq_empty(mb->fifo))
+	if (pspat_mb_listed(mb) || !iffq_empty(mb->fifo))
 		return false;
 	/* Pairs with pspat_mb_keep(): one of the two wins. */
 	if (cmpxchg(&mb->state, PSPAT_MB_RETIRING, PSPAT_MB_DEAD) !=
@@ -559,7 +559,7 @@ bool pspat_mb_gc(void)
 			continue;
 		/* Order the exit_state read before the mailbox reads. */
 		smp_rmb();
-		if (READ_ONCE(mb->listed) || (mb->fifo && !iffq_empty(mb->fifo)))
+		if (pspat_mb_listed(mb) || (mb->fifo && !iffq_empty(mb->fifo)))
 			continue;	/* the arbiter still serves it */
 		list_del(&mb->dying);
 		list_del_init(&mb->retire);

@@ -116,7 +116,9 @@ static struct sk_buff *pspat_dequeue(struct Qdisc *sch)
 	 */
 	if (test_bit(__QDISC_STATE_MISSED, &sch->state))
 		clear_bit(__QDISC_STATE_MISSED, &sch->state);
-	pspat_arb_doorbell();
+	/* A read per client packet: an awake arbiter needs no kick. */
+	if (unlikely(pspat_arb_asleep()))
+		pspat_arb_kick();
 	return NULL;
 }
 
