@@ -149,7 +149,7 @@ void pspat_arb_params_changed(void)
 
 static void pspat_arb_ipi_mb(void *unused)
 {
-	smp_mb();
+	smp_mb();	/* the client's half: see pspat_arb_barrier() */
 }
 
 /*
@@ -162,7 +162,7 @@ static void pspat_arb_ipi_mb(void *unused)
  */
 static void pspat_arb_barrier(void)
 {
-	smp_mb();
+	smp_mb();	/* pairs with pspat_client_cpu_first() */
 	cpumask_copy(&pspat_ipi_cpus, &pspat_client_cpus);
 	on_each_cpu_mask(&pspat_ipi_cpus, pspat_arb_ipi_mb, NULL, true);
 }
