@@ -11,6 +11,9 @@
 #      run's whole kernel log (build/check/kernel-K.log); the guest has an
 #      e1000e, an igb and a virtio-net NIC on one QEMU hub (scripts/vm
 #      --nic; PSPAT_CHECK_NIC changes the list) for the nic_* selftests
+#   6. the selftests that need the instruction counter (test_insn_*), in
+#      one more 6.1 guest under scripts/insn-count (tools/qemu-insn,
+#      built with the userspace tools; no kernel's list includes them)
 # Logs go to build/check/. The last line is "N passed, N failed, N skipped"
 # (totals); the exit status is non-zero when anything failed.
 #
@@ -72,6 +75,20 @@ totals() {
 # failed_step NAME: a step that could not produce results counts as a failure.
 failed_step() { order+=("$1"); P[$1]=0 F[$1]=1 S[$1]=0; }
 
+# scan_klog NAME KLOG: the whole kernel log of a run (run.sh saved each
+# test's window): a message that came after its test's scan is still seen.
+scan_klog() {
+	local bad
+	if ! bad=$(bash -c '. "$1/selftests/lib.sh"; trap - EXIT; dmesg_scan "$2"' _ "$top" "$2"); then
+		echo "# the kernel log of the run ($1, $2) is unhealthy:"
+		printf '%s\n' "$bad" | head -n 40 | sed 's/^/#   /'
+		F[$1]=$((${F[$1]} + 1))
+	elif ! grep -q '^=== end' "$2"; then
+		echo "# the run ($1) saved no complete kernel log in $2"
+		F[$1]=$((${F[$1]} + 1))
+	fi
+}
+
 step() { printf '\n# ===== %s (%ds) =====\n' "$*" $((SECONDS - start)); }
 
 step "dependencies"
@@ -108,6 +125,8 @@ make -C "$top" --no-print-directory user >"$logs/build-user.log" 2>&1 ||
 	{ tail -n 30 "$logs/build-user.log" | sed 's/^/# /'; failed_step "build user"; }
 make -C "$top" --no-print-directory tc-plugin >"$logs/build-tc-plugin.log" 2>&1 ||
 	{ tail -n 30 "$logs/build-tc-plugin.log" | sed 's/^/# /'; failed_step "build tc-plugin"; }
+make -C "$top" --no-print-directory insn-plugin >"$logs/build-insn-plugin.log" 2>&1 ||
+	{ tail -n 30 "$logs/build-insn-plugin.log" | sed 's/^/# /'; failed_step "build insn-plugin"; }
 
 # The Debian packages (lintian clean) for the package selftest, which
 # installs them in the guest.
@@ -140,14 +159,12 @@ for k in "${built[@]}"; do
 		sel=()
 		for t in "${all[@]}"; do
 			t=${t##*/test_} t=${t%.sh}
+			# Under the counting plugin only: the "instruction counter" step.
+			[[ "$t" == insn_* ]] && continue
 			[[ "$skip" == *" -$t "* ]] || sel+=("$t")
 		done
 	fi
-	if [ ${#sel[@]} = ${#all[@]} ]; then
-		sel=()
-	else
-		echo "# kernel $k: ${#sel[@]} of ${#all[@]} selftests ($var=all runs every one)"
-	fi
+	echo "# kernel $k: ${#sel[@]} of ${#all[@]} selftests ($var=all runs every one but insn_*)
 	klog=$logs/kernel-$k.log
 	: >"$klog"
 	soak=120
@@ -160,18 +177,36 @@ for k in "${built[@]}"; do
 		echo "# the VM run on $k ended with status $rc"
 		F[kernel $k]=1
 	fi
-	# The whole kernel log of the run (run.sh saved each test's window):
-	# a message that came after its test's scan is still seen here.
-	if ! bad=$(bash -c '. "$1/selftests/lib.sh"; trap - EXIT; dmesg_scan "$2"' _ "$top" "$klog"); then
-		echo "# the kernel log of the run on $k ($klog) is unhealthy:"
-		printf '%s\n' "$bad" | head -n 40 | sed 's/^/#   /'
-		F[kernel $k]=$((${F[kernel $k]} + 1))
-	elif ! grep -q '^=== end' "$klog"; then
-		echo "# the run on $k saved no complete kernel log in $klog"
-		F[kernel $k]=$((${F[kernel $k]} + 1))
-	fi
+	scan_klog "kernel $k" "$klog"
 	[ "$rc" = 125 ] && crashed+=("$k")
 done
+
+# The selftests that need the instruction counter (test_insn_*): one more
+# 6.1 guest, under the plugin (scripts/insn-count), where they may not
+# skip (PSPAT_INSN_REQUIRED).
+if [[ " ${built[*]} " == *" 6.1 "* ]] && [ -f "$top/build/qemu-insn/libqemu-insn.so" ]; then
+	step "selftests under the instruction counter (kernel 6.1)"
+	sel=()
+	for t in "$top"/selftests/test_insn_*.sh; do
+		t=${t##*/test_} sel+=("${t%.sh}")
+	done
+	klog=$logs/kernel-insn.log
+	: >"$klog"
+	PSPAT_INSN_REQUIRED=1 PSPAT_KLOG=$klog "$top/scripts/insn-count" --kernel 6.1 \
+		--timeout 1200 --out "$logs/insn.json" --no-wrap -- \
+		"$top/selftests/run.sh" --strict "${sel[@]}" 2>&1 >/dev/null | tee "$logs/selftests-insn.log"
+	rc=${PIPESTATUS[0]}
+	totals "insn counter" "$logs/selftests-insn.log"
+	if [ "$rc" != 0 ] && [ "${F[insn counter]}" = 0 ]; then
+		echo "# the VM run under the counter ended with status $rc"
+		F[insn counter]=1
+	fi
+	scan_klog "insn counter" "$klog"
+	[ "$rc" = 125 ] && crashed+=("insn")
+else
+	echo "# no 6.1 build or no build/qemu-insn/libqemu-insn.so: the insn_* selftests cannot run"
+	failed_step "insn counter"
+fi
 
 # crash_excerpt LOG: the test that was running and the head of the oops,
 # so that the end of the output (all a CI page may show) says what died.

@@ -545,6 +545,10 @@ fi
 if [ "$what" != --kernels-only ]; then
 	install_packages
 	install_qemu
+	# The instruction counter's header and packages (make check's
+	# insn_* selftests, make bench-insn): after QEMU, whose version it
+	# matches.
+	"$top/scripts/insn-deps.sh"
 fi
 if [ "$what" != --packages-only ]; then
 	fetch_kernel 6.1

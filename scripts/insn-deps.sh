@@ -3,7 +3,7 @@
 #
 # What building the instruction counter (tools/qemu-insn, `make insn-plugin`)
 # needs, on Debian 12 (root for the packages). Idempotent: a second run
-# installs and downloads nothing. Not part of `make deps` (benchmarks only).
+# installs and downloads nothing. `make deps` runs it.
 #
 #  1. Packages: the compiler, static libc/libstdc++ (insn-window runs in the
 #     guest), and glib's headers (qemu-plugin.h includes glib.h).

@@ -563,6 +563,31 @@ need_vm() {
 	sysctl -qw net.core.netdev_max_backlog=100000
 }
 
+# --- the instruction counter (tools/qemu-insn, docs/insn-count.md) ----------
+
+# need_insn: the guest runs under the counting plugin (scripts/insn-count),
+# else skip, or fail where it is required (make check's insn step).
+need_insn() {
+	[ -n "${PSPAT_INSN_WINDOW:-}" ] && [ -n "${PSPAT_INSN_OUT:-}" ] && return 0
+	[ "${PSPAT_INSN_REQUIRED:-0}" = 1 ] &&
+		ktap_bail "not under the counting plugin, where make check runs this test"
+	skip_all "needs the instruction counter (run it with scripts/insn-count)"
+}
+
+# insn_spans VCPU: that vCPU's span totals so far, one JSON object ({} if
+# none). Opening and closing the window makes the plugin write its file.
+insn_spans() {
+	"$PSPAT_INSN_WINDOW" --mark && "$PSPAT_INSN_WINDOW" --mark &&
+		jq -c --argjson v "$1" '.spans[$v] // {}' "$PSPAT_INSN_OUT"
+}
+
+# insn_delta BEFORE AFTER FIELD: AFTER's FIELD minus BEFORE's (spans of
+# insn_spans).
+insn_delta() {
+	jq -n --argjson a "$1" --argjson b "$2" -r --arg f "$3" \
+		'($b[$f] // 0) - ($a[$f] // 0)'
+}
+
 # --- TCP order -------------------------------------------------------------
 
 # tcp_controlled: remove what makes stock Linux reorder a TCP flow over the

@@ -12,6 +12,18 @@
 // command's own work, the kernel threads and interrupts it causes on other
 // vCPUs. Counts add up over all windows.
 //
+// Spans: the other marker, `xchg %rcx,%rcx` (48 87 c9), toggles a span on
+// the vCPU that executes it, and only there: from the instruction after
+// the opening marker up to and including the closing one, that vCPU's
+// instructions count into its span totals (whatever runs on it meanwhile:
+// the code between the markers, the functions it calls, interrupts that
+// hit it). A kernel module brackets one call with it (kmod/xmitbench_test:
+// one dev_queue_xmit()), a program one loop (insn-window --span-loop).
+// Spans count whether or not the window is open; in the JSON "spans" has,
+// per vCPU, how many closed and their sums, with module_insns and
+// module_lock_ops: those at addresses in the x86-64 module area
+// (0xffffffffc0000000 and up), i.e. code of loadable modules.
+//
 // Counted, per vCPU (docs/insn-count.md):
 //   user_insns, kernel_insns  instructions started at a user (lower half) or
 //                             kernel (upper half) address; an instruction
@@ -62,12 +74,26 @@ struct Counts {
   uint64_t kernel_insns = 0;
   uint64_t user_locks = 0;
   uint64_t kernel_locks = 0;
+  uint64_t module_insns = 0;  // of kernel_insns, in the module area
+  uint64_t module_locks = 0;
 };
 
-constexpr uint8_t kMarker[] = {0x48, 0x87, 0xdb};  // xchg %rbx,%rbx
+constexpr uint8_t kMarker[] = {0x48, 0x87, 0xdb};        // xchg %rbx,%rbx
+constexpr uint8_t kSpanMarker[] = {0x48, 0x87, 0xc9};    // xchg %rcx,%rcx
+constexpr uint64_t kModuleArea = 0xffffffffc0000000ULL;  // MODULES_VADDR
 
 qemu_plugin_scoreboard* board;  // one Counts per vCPU, always counting
 qemu_plugin_u64 user_insns, kernel_insns, user_locks, kernel_locks;
+qemu_plugin_u64 module_insns, module_locks;
+
+// A vCPU's spans: written only by that vCPU's marker callback, read at
+// output under State::mu (the callback takes it too).
+struct Span {
+  bool open = false;
+  uint64_t closed = 0;
+  Counts at_open;
+  Counts total;
+};
 
 // QEMU calls the atexit callback from an atexit() handler it registered
 // before it loaded the plugin, so after the plugin's static destructors:
@@ -80,6 +106,7 @@ struct State {
   std::vector<Counts> at_open;  // counters when the window opened
   std::vector<Counts> total;    // summed over closed windows
   std::string by_window;        // JSON of each closed window, vCPUs summed
+  std::vector<Span> spans;      // per vCPU
 };
 State& st = *new State;
 
@@ -110,7 +137,9 @@ Counts Read(unsigned vcpu) {
   return {qemu_plugin_u64_get(user_insns, vcpu),
           qemu_plugin_u64_get(kernel_insns, vcpu),
           qemu_plugin_u64_get(user_locks, vcpu),
-          qemu_plugin_u64_get(kernel_locks, vcpu)};
+          qemu_plugin_u64_get(kernel_locks, vcpu),
+          qemu_plugin_u64_get(module_insns, vcpu),
+          qemu_plugin_u64_get(module_locks, vcpu)};
 }
 
 void Add(Counts& into, const Counts& a, const Counts& minus = {}) {
@@ -118,6 +147,8 @@ void Add(Counts& into, const Counts& a, const Counts& minus = {}) {
   into.kernel_insns += a.kernel_insns - minus.kernel_insns;
   into.user_locks += a.user_locks - minus.user_locks;
   into.kernel_locks += a.kernel_locks - minus.kernel_locks;
+  into.module_insns += a.module_insns - minus.module_insns;
+  into.module_locks += a.module_locks - minus.module_locks;
 }
 
 // into += counters now - counters when the window opened.
@@ -156,7 +187,19 @@ std::string Json(const std::vector<Counts>& c, bool open) {
     s += (v ? ", {\"vcpu\": " : "{\"vcpu\": ") + std::to_string(v) + ", " +
          Fields(c[v]) + "}";
   }
-  return s + "], \"by_window\": [" + st.by_window + "]}\n";
+  s += "], \"by_window\": [" + st.by_window + "], \"spans\": [";
+  for (size_t v = 0; v < st.spans.size(); v++) {
+    const Span& sp = st.spans[v];
+    char mod[128];
+    snprintf(mod, sizeof(mod),
+             ", \"module_insns\": %llu, \"module_lock_ops\": %llu",
+             static_cast<unsigned long long>(sp.total.module_insns),
+             static_cast<unsigned long long>(sp.total.module_locks));
+    s += (v ? ", {\"vcpu\": " : "{\"vcpu\": ") + std::to_string(v) +
+         ", \"spans\": " + std::to_string(sp.closed) + ", " + Fields(sp.total) +
+         mod + "}";
+  }
+  return s + "]}\n";
 }
 
 // Write to FILE.tmp and rename: a reader never sees half an object.
@@ -193,23 +236,52 @@ void OnMarker(unsigned int /*vcpu*/, void* /*udata*/) {
   Write(Json(st.total, false));
 }
 
+void OnSpanMarker(unsigned int vcpu, void* /*udata*/) {
+  std::lock_guard<std::mutex> lock(st.mu);
+  if (st.spans.size() <= vcpu) st.spans.resize(vcpu + 1);
+  Span& sp = st.spans[vcpu];
+  if (!sp.open) {
+    sp.at_open = Read(vcpu);
+  } else {
+    Add(sp.total, Read(vcpu), sp.at_open);
+    sp.closed++;
+  }
+  sp.open = !sp.open;
+}
+
 void OnTranslate(qemu_plugin_id_t /*id*/, qemu_plugin_tb* tb) {
   size_t n = qemu_plugin_tb_n_insns(tb);
   for (size_t i = 0; i < n; i++) {
     qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);
     uint8_t b[16];
     size_t len = qemu_plugin_insn_data(insn, b, sizeof(b));
-    bool kernel = qemu_plugin_insn_vaddr(insn) >> 63;
+    uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
+    bool kernel = vaddr >> 63;
+    bool module = vaddr >= kModuleArea;
+    bool locked = IsLocked(b, len);
     qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
         insn, QEMU_PLUGIN_INLINE_ADD_U64, kernel ? kernel_insns : user_insns,
         1);
-    if (IsLocked(b, len)) {
+    if (locked) {
       qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
           insn, QEMU_PLUGIN_INLINE_ADD_U64, kernel ? kernel_locks : user_locks,
           1);
     }
+    if (module) {
+      qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
+          insn, QEMU_PLUGIN_INLINE_ADD_U64, module_insns, 1);
+      if (locked) {
+        qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
+            insn, QEMU_PLUGIN_INLINE_ADD_U64, module_locks, 1);
+      }
+    }
+    // The counters above run first: a marker counts in what it closes.
     if (len == sizeof(kMarker) && memcmp(b, kMarker, len) == 0) {
       qemu_plugin_register_vcpu_insn_exec_cb(insn, OnMarker,
+                                             QEMU_PLUGIN_CB_NO_REGS, nullptr);
+    }
+    if (len == sizeof(kSpanMarker) && memcmp(b, kSpanMarker, len) == 0) {
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, OnSpanMarker,
                                              QEMU_PLUGIN_CB_NO_REGS, nullptr);
     }
   }
@@ -246,6 +318,8 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
   kernel_insns = Field(offsetof(Counts, kernel_insns));
   user_locks = Field(offsetof(Counts, user_locks));
   kernel_locks = Field(offsetof(Counts, kernel_locks));
+  module_insns = Field(offsetof(Counts, module_insns));
+  module_locks = Field(offsetof(Counts, module_locks));
   qemu_plugin_register_vcpu_tb_trans_cb(id, OnTranslate);
   qemu_plugin_register_atexit_cb(id, OnExit, nullptr);
   return 0;
