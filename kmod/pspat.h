@@ -56,6 +56,38 @@
 #include <pspat/iffq.h>
 #include <pspat/pspat_uapi.h>
 
+/*
+ * Markers of the instruction counter (tools/qemu-insn, docs/insn-count.md),
+ * compiled in only by PSPAT_INSN_MARKS=y (make bench-insn's own build):
+ * each arbiter round is a span of its vCPU, discarded if it moved nothing,
+ * with the child's enqueue/dequeue, the core's validation
+ * (validate_xmit_skb_list()) and the driver's transmit as its inner part:
+ * what a stock root qdisc's sender runs too. Each is an xchg of a
+ * register with itself: a no-op.
+ */
+/* Open or close the span. */
+static __always_inline void pspat_insn_span(void)
+{
+#ifdef PSPAT_INSN_MARKS
+	asm volatile(".byte 0x48, 0x87, 0xc9" ::: "memory");
+#endif
+}
+
+static __always_inline void pspat_insn_discard(void)
+{
+#ifdef PSPAT_INSN_MARKS
+	asm volatile(".byte 0x48, 0x87, 0xd2" ::: "memory");
+#endif
+}
+
+/* Enter or leave the inner part. */
+static __always_inline void pspat_insn_inner(void)
+{
+#ifdef PSPAT_INSN_MARKS
+	asm volatile(".byte 0x48, 0x87, 0xf6" ::: "memory");
+#endif
+}
+
 /* ---- module parameters (pspat_params.c) ------------------------------ */
 
 enum pspat_xmit_mode {
@@ -329,12 +361,14 @@ static inline void pspat_account_drop(struct Qdisc *sch, struct sk_buff *skb)
 /*
  * The arbiter's doorbell, alone on its cache line: every client packet
  * reads @sleeping; it is written only when the arbiter goes to sleep and
- * wakes up, @kicked only by kicks (not by client packets). See
+ * wakes up, @kicked only by kicks, @linked when a client links a mailbox
+ * (none of them per client packet). See
  * pspat_arbiter.c, "Sleeping".
  */
 struct pspat_bell {
 	int	sleeping;
 	int	kicked;
+	int	linked;		/* a client linked a mailbox: scan the lists */
 } ____cacheline_aligned_in_smp;
 
 extern struct pspat_bell pspat_bell;

@@ -97,9 +97,16 @@ static DEFINE_MUTEX(pspat_users_mutex);		/* start/stop, nr_qdiscs */
 /* Written by a client linking a mailbox and by the arbiter taking them. */
 static DEFINE_PER_CPU_ALIGNED(struct llist_head, pspat_cpu_list);
 
+/*
+ * A client links its mailbox, then raises the hint (llist_add() is fully
+ * ordered), so that a round scans the CPU lists only after a link: the
+ * arbiter clears the hint with xchg() before it scans (pspat_arb_round()).
+ */
 void pspat_arb_cpu_list_add(struct pspat_mailbox *mb)
 {
 	llist_add(&mb->cpu_node, this_cpu_ptr(&pspat_cpu_list));
+	if (!READ_ONCE(pspat_bell.linked))
+		WRITE_ONCE(pspat_bell.linked, 1);
 }
 
 bool pspat_arb_lists_pending(void)
@@ -260,7 +267,9 @@ static void pspat_arb_enqueue(struct pspat_sched *q, u16 gen, unsigned int max,
 			continue;
 		}
 		pspat_preset_drop_reason(skb);
+		pspat_insn_inner();
 		ret = qdisc_enqueue(skb, q->child, to_free);
+		pspat_insn_inner();
 		if (unlikely(ret != NET_XMIT_SUCCESS)) {
 			this_cpu_sub(sch->cpu_qstats->backlog, len);
 			qdisc_qstats_cpu_qlen_dec(sch);
@@ -306,7 +315,9 @@ static unsigned int pspat_arb_dequeue(struct pspat_sched *q, u16 gen,
 		*pushed = true;
 	}
 	while (n < budget) {
+		pspat_insn_inner();
 		skb = q->child->dequeue(q->child);
+		pspat_insn_inner();
 		if (!skb)
 			break;
 		pspat_cb(skb)->q = q;
@@ -408,6 +419,13 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
 	return moved + n;
 }
 
+/*
+ * Busy rounds in a row under one hold of the arbiter mutex (and one pass
+ * of the bookkeeping between rounds: CPU pinning, garbage collection),
+ * unless the scheduler wants the CPU.
+ */
+#define PSPAT_ARB_BURST		16
+
 /* Extra passes over fenced mailboxes in a round, at most. */
 #define PSPAT_ARB_FENCE_PASSES	4
 
@@ -417,7 +435,9 @@ static unsigned long pspat_arb_serve(struct pspat_arb *arb,
  * if that is more), and the next round starts with the mailbox where it
  * stopped. Each qdisc is then served in a section of its own: what that
  * drain took for it into its child, at most max(batch, that) out, plus
- * what its stopped txqs held. Between sections, softirqs run and the
+ * what its stopped txqs held; the first qdisc shares the drain's section
+ * when the drain took at most arb_batch (a light round, the common case,
+ * then costs one section). Between sections, softirqs run and the
  * arbiter yields if it should. With 1000 busy threads, draining every one
  * by arb_batch in one go was 64k packets with softirqs (and RCU-bh) held
  * off on the arbiter's CPU.
@@ -492,21 +512,12 @@ static void pspat_arb_section_end(struct pspat_arb *arb, u64 t0,
 	local_bh_enable();
 }
 
-/* Arbiter mutex held; called and returns with BH enabled. */
-static unsigned long pspat_arb_round(struct pspat_arb *arb)
+/* Take the mailboxes linked on each CPU list, from a different CPU each time. */
+static void pspat_arb_collect(struct pspat_arb *arb)
 {
-	unsigned int batch = READ_ONCE(pspat_arb_batch);
-	unsigned long cap = max_t(unsigned long, PSPAT_ARB_SECTION, batch);
 	struct pspat_mailbox *mb, *tmp;
-	unsigned long moved = 0, taken, n;
-	unsigned int i, served, fenced;
-	struct pspat_sched *q;
-	u64 t0;
+	unsigned int i;
 
-	local_bh_disable();
-	t0 = ktime_get_ns();
-
-	/* 1. Newly linked mailboxes, starting from a different CPU each time. */
 	for (i = 0; i < nr_cpu_ids; i++) {
 		unsigned int cpu = (arb->next_cpu + i) % nr_cpu_ids;
 		struct llist_head *head;
@@ -531,6 +542,28 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 		}
 	}
 	arb->next_cpu = (arb->next_cpu + 1) % nr_cpu_ids;
+}
+
+/* Arbiter mutex held; called and returns with BH enabled. */
+static unsigned long pspat_arb_round(struct pspat_arb *arb)
+{
+	unsigned int batch = READ_ONCE(pspat_arb_batch);
+	unsigned long cap = max_t(unsigned long, PSPAT_ARB_SECTION, batch);
+	unsigned long moved = 0, taken, n, sec;
+	unsigned int i, served, fenced;
+	struct pspat_sched *q;
+	bool shared;
+	u64 t0;
+
+	local_bh_disable();
+	t0 = ktime_get_ns();
+
+	/*
+	 * 1. Newly linked mailboxes, only after a client raised the hint
+	 * (pspat_arb_cpu_list_add()); the xchg() orders the scan after it.
+	 */
+	if (READ_ONCE(pspat_bell.linked) && xchg(&pspat_bell.linked, 0))
+		pspat_arb_collect(arb);
 	arb->unlist_gp_set = false;
 
 	/* 2. Drain each active mailbox by up to @batch packets. */
@@ -547,18 +580,30 @@ static unsigned long pspat_arb_round(struct pspat_arb *arb)
 	}
 	arb->stats.packets += moved;
 	taken = moved;
-	pspat_arb_section_end(arb, t0, moved);
 
-	/* 3. Every qdisc's child, each in a BH-off section of its own. */
+	/*
+	 * 3. Every qdisc's child, each in a BH-off section of its own; the
+	 * first one shares the drain's when that took at most a batch, so
+	 * that a light round (the common one) costs one section: the bound
+	 * is then 2 * arb_batch packets.
+	 */
 	arb->throttled = false;
+	sec = moved;
+	shared = moved <= batch;
 	list_for_each_entry(q, &arb->qdiscs, arb_node) {
-		cond_resched();
-		local_bh_disable();
-		t0 = ktime_get_ns();
+		if (!shared) {
+			pspat_arb_section_end(arb, t0, sec);
+			cond_resched();
+			local_bh_disable();
+			t0 = ktime_get_ns();
+			sec = 0;
+		}
+		shared = false;
 		n = pspat_arb_serve(arb, q, batch);
-		pspat_arb_section_end(arb, t0, n);
+		sec += n;
 		moved += n;
 	}
+	pspat_arb_section_end(arb, t0, sec);
 	if (moved) {
 		arb->stats.rounds++;
 		trace_pspat_arb_round(taken, moved, served);
@@ -667,6 +712,7 @@ static int pspat_arb_thread(void *unused)
 	u64 idle_since = 0;
 
 	while (!kthread_should_stop()) {
+		unsigned int burst;
 		unsigned long moved;
 
 		pspat_apply_cpu(&arb->applied_cpu, READ_ONCE(pspat_arbiter_cpu));
@@ -674,7 +720,19 @@ static int pspat_arb_thread(void *unused)
 		if (READ_ONCE(pspat_bell.kicked))
 			xchg(&pspat_bell.kicked, 0);	/* before the round's looks */
 		mutex_lock(&arb->lock);
-		moved = pspat_arb_round(arb);
+		/* While busy, up to PSPAT_ARB_BURST rounds under one lock. */
+		for (burst = 1; ; burst++) {
+			pspat_insn_span();
+			moved = pspat_arb_round(arb);
+			if (moved)
+				pspat_insn_span();
+			else
+				pspat_insn_discard();
+			if (!moved || burst == PSPAT_ARB_BURST || need_resched())
+				break;
+			if (READ_ONCE(pspat_bell.kicked))
+				xchg(&pspat_bell.kicked, 0);
+		}
 		if (pspat_mb_gc_pending() &&
 		    (!moved || time_after_eq(jiffies, arb->gc_next))) {
 			if (pspat_mb_gc())
@@ -727,6 +785,7 @@ static int pspat_arb_start(void)
 	pspat_arb.nr_active = 0;
 	pspat_bell.kicked = 0;
 	pspat_bell.sleeping = 0;
+	pspat_bell.linked = 0;
 	pspat_arb.applied_cpu = INT_MIN;
 	pspat_arb.gc_sleep_ms = PSPAT_GC_SLEEP_MIN_MS;
 	pspat_arb.idle_ms = 0;

@@ -159,7 +159,9 @@ static struct sk_buff *pspat_xmit_list(struct pspat_sched *q,
 		skb_mark_not_on_list(skb);
 		if (dev_nit_active(dev))	/* taps: tcpdump sees it */
 			dev_queue_xmit_nit(skb, dev);
+		pspat_insn_inner();
 		rc = netdev_start_xmit(skb, dev, txq, !!next);
+		pspat_insn_inner();
 		if (unlikely(!dev_xmit_complete(rc))) {
 			skb->next = next;	/* NETDEV_TX_BUSY: keep it */
 			break;
@@ -280,7 +282,9 @@ static struct sk_buff *pspat_validate(struct pspat_sched *q, struct sk_buff *skb
 	 * crypto meets this.
 	 */
 	xo = xfrm_offload(skb);
+	pspat_insn_inner();	/* the core's work, as in sch_direct_xmit() */
 	skb = validate_xmit_skb_list(skb, pspat_dev(q), &again);
+	pspat_insn_inner();
 	if (unlikely(again && skb)) {
 		kfree_skb_list_reason(skb, SKB_DROP_REASON_QDISC_DROP);
 		skb = NULL;

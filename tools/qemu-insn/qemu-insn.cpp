@@ -23,6 +23,11 @@
 // per vCPU, how many closed and their sums, with module_insns and
 // module_lock_ops: those at addresses in the x86-64 module area
 // (0xffffffffc0000000 and up), i.e. code of loadable modules.
+// Two more markers act on the vCPU's open span: `xchg %rdx,%rdx`
+// (48 87 d2) discards it (counted in "discarded", not in the sums: an
+// arbiter round that moved nothing), `xchg %rsi,%rsi` (48 87 f6) toggles
+// an inner part whose sums ("inner") the span adds when it closes (the
+// child qdisc's and the driver's share of an arbiter round).
 //
 // Counted, per vCPU (docs/insn-count.md):
 //   user_insns, kernel_insns  instructions started at a user (lower half) or
@@ -78,9 +83,11 @@ struct Counts {
   uint64_t module_locks = 0;
 };
 
-constexpr uint8_t kMarker[] = {0x48, 0x87, 0xdb};        // xchg %rbx,%rbx
-constexpr uint8_t kSpanMarker[] = {0x48, 0x87, 0xc9};    // xchg %rcx,%rcx
-constexpr uint64_t kModuleArea = 0xffffffffc0000000ULL;  // MODULES_VADDR
+constexpr uint8_t kMarker[] = {0x48, 0x87, 0xdb};         // xchg %rbx,%rbx
+constexpr uint8_t kSpanMarker[] = {0x48, 0x87, 0xc9};     // xchg %rcx,%rcx
+constexpr uint8_t kDiscardMarker[] = {0x48, 0x87, 0xd2};  // xchg %rdx,%rdx
+constexpr uint8_t kInnerMarker[] = {0x48, 0x87, 0xf6};    // xchg %rsi,%rsi
+constexpr uint64_t kModuleArea = 0xffffffffc0000000ULL;   // MODULES_VADDR
 
 qemu_plugin_scoreboard* board;  // one Counts per vCPU, always counting
 qemu_plugin_u64 user_insns, kernel_insns, user_locks, kernel_locks;
@@ -90,9 +97,14 @@ qemu_plugin_u64 module_insns, module_locks;
 // output under State::mu (the callback takes it too).
 struct Span {
   bool open = false;
+  bool inner_open = false;
   uint64_t closed = 0;
+  uint64_t discarded = 0;
   Counts at_open;
   Counts total;
+  Counts inner_at_open;
+  Counts inner_now;    // this span's inner part so far
+  Counts inner_total;  // of the closed spans
 };
 
 // QEMU calls the atexit callback from an atexit() handler it registered
@@ -190,14 +202,17 @@ std::string Json(const std::vector<Counts>& c, bool open) {
   s += "], \"by_window\": [" + st.by_window + "], \"spans\": [";
   for (size_t v = 0; v < st.spans.size(); v++) {
     const Span& sp = st.spans[v];
-    char mod[128];
+    char mod[192];
     snprintf(mod, sizeof(mod),
              ", \"module_insns\": %llu, \"module_lock_ops\": %llu",
              static_cast<unsigned long long>(sp.total.module_insns),
              static_cast<unsigned long long>(sp.total.module_locks));
+    snprintf(mod + strlen(mod), sizeof(mod) - strlen(mod),
+             ", \"discarded\": %llu",
+             static_cast<unsigned long long>(sp.discarded));
     s += (v ? ", {\"vcpu\": " : "{\"vcpu\": ") + std::to_string(v) +
          ", \"spans\": " + std::to_string(sp.closed) + ", " + Fields(sp.total) +
-         mod + "}";
+         mod + ", \"inner\": {" + Fields(sp.inner_total) + "}}";
   }
   return s + "]}\n";
 }
@@ -236,17 +251,38 @@ void OnMarker(unsigned int /*vcpu*/, void* /*udata*/) {
   Write(Json(st.total, false));
 }
 
-void OnSpanMarker(unsigned int vcpu, void* /*udata*/) {
+enum SpanOp { kToggle, kDiscard, kInner };
+
+void OnSpanMarker(unsigned int vcpu, void* udata) {
   std::lock_guard<std::mutex> lock(st.mu);
   if (st.spans.size() <= vcpu) st.spans.resize(vcpu + 1);
   Span& sp = st.spans[vcpu];
-  if (!sp.open) {
-    sp.at_open = Read(vcpu);
-  } else {
-    Add(sp.total, Read(vcpu), sp.at_open);
-    sp.closed++;
+  Counts now = Read(vcpu);
+  switch (static_cast<SpanOp>(reinterpret_cast<uintptr_t>(udata))) {
+    case kToggle:
+      if (!sp.open) {
+        sp.at_open = now;
+        sp.inner_now = {};
+        sp.inner_open = false;
+      } else {
+        if (sp.inner_open) Add(sp.inner_now, now, sp.inner_at_open);
+        Add(sp.total, now, sp.at_open);
+        Add(sp.inner_total, sp.inner_now);
+        sp.closed++;
+      }
+      sp.open = !sp.open;
+      break;
+    case kDiscard:
+      if (sp.open) sp.discarded++;
+      sp.open = false;
+      break;
+    case kInner:
+      if (!sp.open) break;
+      if (sp.inner_open) Add(sp.inner_now, now, sp.inner_at_open);
+      sp.inner_at_open = now;
+      sp.inner_open = !sp.inner_open;
+      break;
   }
-  sp.open = !sp.open;
 }
 
 void OnTranslate(qemu_plugin_id_t /*id*/, qemu_plugin_tb* tb) {
@@ -280,9 +316,18 @@ void OnTranslate(qemu_plugin_id_t /*id*/, qemu_plugin_tb* tb) {
       qemu_plugin_register_vcpu_insn_exec_cb(insn, OnMarker,
                                              QEMU_PLUGIN_CB_NO_REGS, nullptr);
     }
-    if (len == sizeof(kSpanMarker) && memcmp(b, kSpanMarker, len) == 0) {
-      qemu_plugin_register_vcpu_insn_exec_cb(insn, OnSpanMarker,
-                                             QEMU_PLUGIN_CB_NO_REGS, nullptr);
+    const struct {
+      const uint8_t* bytes;
+      SpanOp op;
+    } span_markers[] = {{kSpanMarker, kToggle},
+                        {kDiscardMarker, kDiscard},
+                        {kInnerMarker, kInner}};
+    for (const auto& m : span_markers) {
+      if (len == 3 && memcmp(b, m.bytes, 3) == 0) {
+        qemu_plugin_register_vcpu_insn_exec_cb(
+            insn, OnSpanMarker, QEMU_PLUGIN_CB_NO_REGS,
+            reinterpret_cast<void*>(static_cast<uintptr_t>(m.op)));
+      }
     }
   }
 }
