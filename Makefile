@@ -30,7 +30,10 @@
 #   make demo            the demo scenario in a VM
 #   make bench-iffq      IFFQ versus other SPSC queues (Google Benchmark)
 #   make bench           pspat against stock qdiscs in a VM, ~20 min
-#                        (bench/results/, docs/performance.md)
+#                        (bench/results/, docs/performance.md), after
+#                        bench-insn
+#   make bench-insn      instructions and LOCK ops per packet under the
+#                        counting plugin, ~5 min (bench/results/insn.md)
 #   make lint            sparse + checkpatch on kmod/, clang-format on C++
 #   make clean
 #
@@ -61,7 +64,7 @@ W     ?= 1
 KOUT  := $(KMOD_DIR)/$(KVER)
 KSRC  := Kbuild $(shell find kmod include -name '*.[ch]' -o -name Kbuild)
 
-.PHONY: all module modules-all deps plugin-deps user test-user check demo bench-iffq \
+.PHONY: all module modules-all deps plugin-deps user test-user check demo bench-iffq bench-insn \
 	install uninstall deb lint clean help debug-kernel check-debug tc-plugin
 
 all: module
@@ -145,9 +148,12 @@ demo:
 bench-iffq: user
 	$(B)/user/bench/iffq/bench_iffq
 
-.PHONY: bench
-bench:
+.PHONY: bench bench-insn
+bench: bench-insn
 	$(TOP)/scripts/bench.sh
+
+bench-insn:
+	$(TOP)/scripts/bench-insn.sh
 
 lint:
 	$(TOP)/scripts/lint.sh

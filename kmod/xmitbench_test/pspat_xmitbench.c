@@ -13,9 +13,11 @@
  * DEV is a device of the writer's netns; N datagrams from 198.18.0.1:9 to
  * 198.18.0.2:9, 64 bytes of payload, Ethernet broadcast. Pin the writer
  * to one CPU (a span is per vCPU). The write fails with the first error;
- * parameters sent and refused say what dev_queue_xmit() returned. A test
- * helper, never loaded elsewhere.
+ * parameters sent and refused say what dev_queue_xmit() returned; gap_us
+ * spaces the datagrams (a busy wait, outside the span). A test helper,
+ * never loaded elsewhere.
  */
+#include <linux/delay.h>
 #include <linux/etherdevice.h>
 #include <linux/ip.h>
 #include <linux/module.h>
@@ -36,6 +38,9 @@ MODULE_PARM_DESC(sent, "datagrams dev_queue_xmit() accepted (NET_XMIT_SUCCESS), 
 static unsigned long refused;
 module_param(refused, ulong, 0444);
 MODULE_PARM_DESC(refused, "datagrams it did not, all runs");
+static unsigned int gap_us;
+module_param(gap_us, uint, 0644);
+MODULE_PARM_DESC(gap_us, "busy wait after each datagram, microseconds (0-1000)");
 
 /* The plugin's span marker: xchg %rcx,%rcx, matched by its bytes. */
 static __always_inline void xb_mark(void)
@@ -110,6 +115,8 @@ static int xb_run(const char *val, const struct kernel_param *kp)
 			sent++;
 		else
 			refused++;
+		if (gap_us)	/* a light load: the arbiter meets each alone */
+			udelay(min(gap_us, 1000U));
 		cond_resched();
 	}
 	dev_put(dev);
