@@ -164,7 +164,7 @@ for k in "${built[@]}"; do
 			[[ "$skip" == *" -$t "* ]] || sel+=("$t")
 		done
 	fi
-	echo "# kernel $k: ${#sel[@]} of ${#all[@]} selftests ($var=all runs every one but insn_*)
+	echo "# kernel $k: ${#sel[@]} of ${#all[@]} selftests ($var=all runs every one but insn_*)"
 	klog=$logs/kernel-$k.log
 	: >"$klog"
 	soak=120
