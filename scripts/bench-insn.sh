@@ -70,7 +70,7 @@ jq -r '
 	echo
 	echo "One 6.1 guest, 2 vCPUs, under tools/qemu-insn; $(jq '.runs[0].n' "$dest/insn.json") packets per run after 1000 of warm-up,"
 	echo "$(jq '[.runs[].rep] | max' "$dest/insn.json") interleaved repetitions; medians; spread = (max - min) / median."
-	echo "The sender (pspat_xmitbench, CPU 0) counts dev_queue_xmit() from entry to return;"
+	echo "The sender (pspat_xmitbench, CPU 0) counts dev_queue_xmit() from entry to return."
 	echo "The arbiter (CPU 1, idle_poll_us=1000000) counts its busy rounds, those that moved packets, from a build with"
 	echo "PSPAT_INSN_MARKS=y; the child's enqueue/dequeue, the core's validate_xmit_skb_list() and the driver's"
 	echo "transmit (what a stock root's sender runs too) are its inner part: \"without child and driver\" is the rest."
