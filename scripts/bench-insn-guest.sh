@@ -14,20 +14,20 @@
 #
 # Usage: bench-insn-guest.sh OUT
 set -euo pipefail
+. "$(dirname "$0")/../selftests/lib.sh"	# pspat_stat, qstat, wait_for
+trap _run_cleanup EXIT
 out=$1
 n=${PSPAT_BENCH_INSN_N:-10000}
 reps=${PSPAT_BENCH_INSN_REPS:-3}
 xb=$(dirname "$PSPAT_KO")/kmod/xmitbench_test/pspat_xmitbench.ko
 w=$PSPAT_INSN_WINDOW
 : >"$out/runs.jsonl"
-export TC_LIB_DIR=$PSPAT_TOP/build/tc-plugin	# tc's pspat options, as JSON
 # Everything here on CPU 0: CPU 1 is the arbiter's alone.
 taskset -pc 0 $$ >/dev/null
 sysctl -qw kernel.printk="3 4 1 3"
 insmod "$PSPAT_KO" arbiter_cpu=1 idle_poll_us=1000000 mailbox_entries=8192
 insmod "$xb"
-stats=/sys/kernel/debug/sch_pspat/stats
-arb() { awk -v k="$1" '$1 == "arbiter:" { for (i = 2; i < NF; i++) if ($i == k) print $(i + 1) }' $stats; }
+arb() { pspat_stat arbiter "$1"; }
 param() { cat "/sys/module/pspat_xmitbench/parameters/$1"; }
 xmit() { ip netns exec bi taskset -c 0 sh -c "echo 'd0 $1' >/sys/module/pspat_xmitbench/parameters/run"; }
 tcn() { ip netns exec bi tc "$@"; }
@@ -74,14 +74,7 @@ for rep in $(seq 1 "$reps"); do
 		"$w" --mark
 		xmit "$n"
 		# The arbiter's last packets: wait for pspat to be empty.
-		for _ in $(seq 50); do
-			# (iproute2 6.1 prints hfsc's options as text: made JSON)
-			q=$(tcn -j -s qdisc show dev d0 |
-				sed -E 's/\{default ([0-9a-fx]+) \}/{"default":"\1"}/g' |
-				jq '[.[] | select(.handle == "1:") | .qlen][0]')
-			[ "$q" = 0 ] && break
-			sleep 0.1
-		done
+		wait_for 5 pspat_empty bi d0 || true
 		"$w" --mark
 		after=$(read_spans)
 		jq -nc --arg c "$c" --argjson rep "$rep" --argjson n "$n" \
