@@ -12,13 +12,15 @@
 #
 # Environment: PSPAT_BENCH_QUICK=1 (short windows, fewer configurations),
 # PSPAT_BENCH_SECS (measurement window, default 3; quick 1.5),
-# PSPAT_BENCH_PARTS (default "cost throughput tuning latency idle"),
+# PSPAT_BENCH_PARTS (default "ab cost throughput tuning latency idle"),
 # PSPAT_BENCH_REPS (throughput repetitions, default 1; the report takes
 # the median), PSPAT_BENCH_LAT_PPS (per-flow load of the latency runs, default 2000).
 # Inside a window nothing is forked: counters are read with shell builtins.
 # The guest prints raw counters; scripts/bench-report.sh derives the rest.
 #
 # Parts:
+#   ab          stock against pspat in randomised, interleaved pairs (see
+#               ab_run): throughput and host CPU per packet, paired ratios.
 #   throughput  pktgen (queue_xmit, kthread per CPU) into a 2-queue dummy
 #               device, 1 and 2 senders; pspat-blast (pinned threads) over a
 #               2-queue veth to an address the peer silently drops, 1, 2, 4
@@ -286,14 +288,37 @@ reps=${PSPAT_BENCH_REPS:-1}
 
 # --- one measured window ---------------------------------------------------
 
+# host_cpu: the host CPU time of this guest's vCPU threads (HC_V, ns,
+# summed) and of all of QEMU's threads (HC_ALL), asked over the serial
+# line of `scripts/vm --hostcpu` (scripts/vm-hostcpu); 0 without it.
+HC_FD=""
+if [ -n "${PSPAT_HOSTCPU_TTY:-}" ] && stty -F "$PSPAT_HOSTCPU_TTY" raw -echo 115200; then
+	exec {HC_FD}<>"$PSPAT_HOSTCPU_TTY"
+fi
+host_cpu() {
+	local w i
+	HC_V=0 HC_ALL=0
+	[ -n "$HC_FD" ] || return 0
+	echo s >&"$HC_FD"
+	if ! read -r -t 5 -a w <&"$HC_FD" || [ "${w[0]:-}" != hostcpu ]; then
+		log "no answer from the host on $PSPAT_HOSTCPU_TTY: host CPU not measured"
+		HC_FD=""
+		return 0
+	fi
+	for ((i = 1; i < ${#w[@]} - 1; i++)); do HC_V=$((HC_V + w[i])); done
+	HC_ALL=${w[${#w[@]} - 1]}
+}
+
 # sample: one set of counters into the array named $1:
 #   t_us busy_jiffies delivered arb_ns disp_ns senders_ns attempts
 #   arb_packets arb_sleeps disp_packets arb_busy_ns disp_busy_ns
+#   host_vcpus_ns host_qemu_ns
 # COUNT_PID/COUNT_DEV/COUNT_DIR: the delivered-packets counter; SENDERS:
 # pids whose run time is the senders'; ARB/SND: kthread pids.
 sample() {
 	local -n S=$1
 	local pid x=0 t b p a d
+	host_cpu
 	now; t=$R
 	cpu_busy; b=$R
 	devpkts "$COUNT_PID" "$COUNT_DEV" "$COUNT_DIR"; p=$R
@@ -302,7 +327,7 @@ sample() {
 	for pid in $SENDERS; do rt "$pid"; x=$((x + R)); done
 	attempts; arbstat
 	S=("$t" "$b" "$p" "$a" "$d" "$x" "$R" "$ARB_PACKETS" "$ARB_SLEEPS" "$DISP_PACKETS" \
-		"$ARB_BUSY" "$DISP_BUSY")
+		"$ARB_BUSY" "$DISP_BUSY" "$HC_V" "$HC_ALL")
 }
 
 # window: sample, sleep $secs, sample: W0 and W1.
@@ -401,17 +426,20 @@ started() {
 	return 1
 }
 
-# blast_run CONFIG THREADS [KIND]: unpaced senders, measured once they run.
+# blast_run CONFIG THREADS [KIND [EXTRA]]: senders measured once they run;
+# unpaced, or BLAST_RATE packets/s per flow. EXTRA: more "key":value pairs
+# for runs.jsonl.
 blast_run() {
-	local cfg=$1 n=$2 kind=${3:-throughput} bp
+	local cfg=$1 n=$2 kind=${3:-throughput} extra=${4:-} bp rate=()
 	DEV=va TC=(tc -n "$a")
 	qsetup "$cfg" || return
 	COUNT_PID=$pb COUNT_DEV=vb COUNT_DIR=rx
+	[ -n "${BLAST_RATE:-}" ] && rate=(-r "$BLAST_RATE")
 	ip netns exec "$a" "$PSPAT_BLAST" --dst 198.18.0.3 --dport 9000 \
-		--dport-per-thread -t "$n" --pin -d 60 >"$tmp/blast.json" &
+		--dport-per-thread -t "$n" --pin -d 60 "${rate[@]}" >"$tmp/blast.json" &
 	bp=$!
 	SENDERS="" PGDEVS=""
-	W0=(0 0 0 0 0 0 0 0 0 0 0 0) W1=(0 0 0 0 0 0 0 0 0 0 0 0)
+	W0=(0 0 0 0 0 0 0 0 0 0 0 0 0 0) W1=(0 0 0 0 0 0 0 0 0 0 0 0 0 0)
 	if started; then
 		local t
 		for t in /proc/"$bp"/task/*; do SENDERS+=" ${t##*/}"; done
@@ -421,8 +449,47 @@ blast_run() {
 	kill -TERM "$bp"
 	wait "$bp"
 	emit "$kind" "$cfg" "$n" blast "$(jq -c '{sent: .total.sent, enobufs: .total.enobufs}' \
-		"$tmp/blast.json" | sed 's/^{//; s/}$//')"
+		"$tmp/blast.json" | sed 's/^{//; s/}$//')${extra:+,$extra}"
 	qclear
+}
+
+# --- ab: randomised, interleaved pairs ---------------------------------------------
+# PSPAT_BENCH_PAIRS pairs (default 10) of each case: the stock scheduler
+# as root against pspat (arbiter mode) with it as child, pspat-blast over
+# the veth. Cases, for pfifo, HFSC, DRR and fq: saturating senders (closed
+# loop: a full socket buffer blocks the sender) with 1 and 2 threads, and
+# 2 threads paced at PSPAT_BENCH_AB_PPS packets/s each (equal offered load:
+# compare CPU per packet, the host's included). Each round runs every case
+# once, in a random order, and in each pair a coin says which of the two
+# runs first. RANDOM is seeded with PSPAT_BENCH_SEED (default 1), recorded.
+ab_pairs=${PSPAT_BENCH_PAIRS:-10}
+ab_pps=${PSPAT_BENCH_AB_PPS:-5000}
+ab_secs=${PSPAT_BENCH_AB_SECS:-2}
+ab_seed=${PSPAT_BENCH_SEED:-1}
+ab_run() {
+	local round c i j t sched mode n cfg cases=() order
+	for sched in pfifo hfsc drr fq; do
+		cases+=("$sched sat 1" "$sched sat 2" "$sched paced 2")
+	done
+	RANDOM=$ab_seed
+	for ((round = 1; round <= ab_pairs; round++)); do
+		for ((i = ${#cases[@]} - 1; i > 0; i--)); do
+			j=$((RANDOM % (i + 1)))
+			t=${cases[i]} cases[i]=${cases[j]} cases[j]=$t
+		done
+		for c in "${cases[@]}"; do
+			read -r sched mode n <<<"$c"
+			order=("$sched" "pspat_${sched}_arbiter")
+			((RANDOM % 2)) && order=("${order[1]}" "${order[0]}")
+			BLAST_RATE=""
+			[ "$mode" = paced ] && BLAST_RATE=$ab_pps
+			for cfg in "${order[@]}"; do
+				secs=$ab_secs blast_run "$cfg" "$n" ab \
+					"\"mode\":\"$mode\",\"pair\":$round,\"sched\":\"$sched\",\"first\":\"${order[0]}\",\"seed\":$ab_seed,\"rate_pps\":${BLAST_RATE:-0}"
+			done
+		done
+	done
+	BLAST_RATE=""
 }
 
 # --- latency ----------------------------------------------------------------------
@@ -484,7 +551,8 @@ idle_run() {
 start=$SECONDS
 log "kernel $(uname -r), $ncpu vCPUs, window ${secs}s, quick=$quick"
 
-parts=" ${PSPAT_BENCH_PARTS:-cost throughput tuning latency idle} "
+parts=" ${PSPAT_BENCH_PARTS:-ab cost throughput tuning latency idle} "
+[[ $parts == *" ab "* ]] && ab_run
 if [[ $parts == *" cost "* ]]; then
 	for cfg in "${costs[@]}"; do cost_run "$cfg"; done
 fi

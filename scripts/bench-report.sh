@@ -30,9 +30,38 @@ lat=$(for f in "$raw"/lat/*.txt; do
 		}'
 done | jq -s .)
 
+# A/B pairs (kind "ab"): per pair, the ratios pspat/stock of packets/s,
+# of the host CPU time of the vCPU threads per packet, and of the guest's
+# busy CPU per packet; summarised with a bootstrap 95 % interval.
+abstat=$(cd "$(dirname "$0")/.." && pwd)/build/user/tools/pspat-abstat
+ab=$(jq -r -s '
+	def d(i): .w1[i] - .w0[i];
+	def pos: if . != null and . > 0 then . else null end;
+	[.[] | select(.kind == "ab") |
+	 . + {pps: (if d(0) > 0 then d(2) * 1e6 / d(0) else null end | pos),
+	      hcpu: (if (.w1 | length) > 12 and d(2) > 0 then d(12) / d(2) else null end | pos),
+	      gcpu: (if d(2) > 0 then d(1) * 1e9 / .clk_tck / d(2) else null end | pos)}] |
+	group_by([.mode, .threads, .sched, .pair])[] | select(length == 2) |
+	(map(select(.config | startswith("pspat_")))[0]) as $p |
+	(map(select(.config | startswith("pspat_") | not))[0]) as $s |
+	select($p != null and $s != null) |
+	"\($p.mode).\($p.threads).\($p.sched)" as $k |
+	(if $p.pps and $s.pps then "\($k).pps \($p.pps / $s.pps)" else empty end),
+	(if $p.hcpu and $s.hcpu then "\($k).host_cpu \($p.hcpu / $s.hcpu)" else empty end),
+	(if $p.gcpu and $s.gcpu then "\($k).guest_cpu \($p.gcpu / $s.gcpu)" else empty end)
+	' "$raw/runs.jsonl" | "$abstat")
+
+# The model's inputs measured on the host and under the counter: the lock
+# hand-off (tools/pspat-handoff, scripts/bench.sh) and the instructions
+# per packet of `make bench-insn` (insn.json next to the results), if any.
+handoff=null
+[ -s "$raw/handoff.json" ] && handoff=$(cat "$raw/handoff.json")
+insn=null
+[ -s "$out/insn.json" ] && insn=$(cat "$out/insn.json")
+
 jq -s --slurpfile host "$host" --slurpfile guest "$raw/guest.json" \
 	--argjson lat "$lat" --argjson poll "$idle_poll_us" \
-	--argjson hoff "${PSPAT_BENCH_HANDOFF_NS:-150}" '
+	--argjson ab "$ab" --argjson handoff "$handoff" --argjson insn "$insn" '
 def r3: if . == null then null else . * 1000 | round / 1000 end;
 def d(i): .w1[i] - .w0[i];
 def per(a; b): if b > 0 then a / b | r3 else null end;
@@ -56,12 +85,32 @@ def derive:
 	 arb_busy_ns_per_pkt: (if (.w1 | length) > 10 then per(d(10); d(7)) else null end),
 	 disp_ns_per_pkt: per(d(4); d(9)),
 	 disp_busy_ns_per_pkt: (if (.w1 | length) > 11 then per(d(11); d(9)) else null end),
+	 host_vcpu_ns_per_pkt: (if (.w1 | length) > 12 and d(12) > 0 then per(d(12); $pk) else null end),
 	 sent, enobufs};
 def median_run: sort_by(.pps // 0) | .[(length - 1) / 2 | floor] +
 	{reps: length, pps_all: map(.pps)};
-(map(select(.kind != "latency" and .kind != "meta") | derive) |
+(map(select(.kind != "latency" and .kind != "meta" and .kind != "ab") | derive) |
  group_by([.kind, .driver, .config, .threads]) | map(median_run)) as $runs |
 (map(select(.kind == "latency"))) as $latraw |
+# A/B: one row per case (mode, senders, scheduler): the paired
+# ratio pspat/stock with its interval, and the medians of both sides.
+(map(select(.kind == "ab")) | map(derive + {mode, sched, pair, first, rate_pps})) as $abruns |
+def amed(f): map(f) | map(select(. != null)) | sort |
+	if length == 0 then null else .[(length - 1) / 2 | floor] end;
+([$ab[] | (.key | split(".")) as $k |
+  {mode: $k[0], threads: ($k[1] | tonumber), sched: $k[2], metric: $k[3], s: del(.key)}] |
+ group_by([.mode, .threads, .sched]) |
+ map(.[0] as $f | {mode: $f.mode, threads: $f.threads, sched: $f.sched} +
+     (map({key: .metric, value: .s}) | from_entries)) |
+ sort_by(.sched as $s | [.mode != "sat", .threads, (["hfsc", "drr", "pfifo", "fq"] | index($s))]) |
+ map(. as $r | [$abruns[] | select(.mode == $r.mode and .threads == $r.threads and .sched == $r.sched)] as $x |
+     ($x | map(select(.config | startswith("pspat_")))) as $p |
+     ($x | map(select(.config | startswith("pspat_") | not))) as $st |
+     . + {pairs: ($x | map(.pair) | unique | length), rate_pps_per_flow: ($x[0].rate_pps // 0),
+	  stock_pps: ($st | amed(.pps)), pspat_pps: ($p | amed(.pps)),
+	  stock_host_ns_per_pkt: ($st | amed(.host_vcpu_ns_per_pkt) | if . then round else null end),
+	  pspat_host_ns_per_pkt: ($p | amed(.host_vcpu_ns_per_pkt) | if . then round else null end),
+	  pspat_arb_share: ($p | amed(.arb_share))})) as $abrows |
 (map(select(.kind == "meta"))[0].guest_seconds // null) as $gsecs |
 def pps(drv; c; n): [$runs[] | select(.kind == "throughput" and .driver == drv and .config == c and .threads == n) | .pps][0];
 def ratio(a; b): if a != null and b != null and b > 0 then a / b | r3 else null end;
@@ -110,23 +159,36 @@ def dbusy(x): x.disp_busy_ns_per_pkt // x.disp_ns_per_pkt;
   (if .pspat_sender_ns != null and .sender_ns_noqueue != null and .xmit_ns_estimate != null
    then .pspat_sender_ns - .sender_ns_noqueue + (1 - .pspat_refused_share) * .xmit_ns_estimate | r3
    else null end)) as $cost |
-# Scaling model (docs/performance.md): costs scaled to the hardware of the paper
-# by K = our arbiter ns/packet / 36 ns; h = lock hand-off between cores.
-($cost | (.arbiter_ns_pfifo // null) as $a0 |
- if $a0 == null or .sender_ns_noqueue == null or .xmit_ns_estimate == null
-    or .client_enqueue_ns_estimate == null or .stock_qdisc_ns_hfsc == null then null else
- ($a0 / 36) as $k | $hoff as $h |
- def pos: if . < 1 then 1 else . end;
- (.sender_ns_noqueue / $k) as $s | (.stock_qdisc_ns_hfsc / $k | pos) as $q |
- (.xmit_ns_estimate / $k | pos) as $x | (.client_enqueue_ns_estimate / $k | pos) as $c |
- ((.arbiter_ns_hfsc // $a0) / $k) as $a |
- {tcg_slowdown_k: ($k | r3), handoff_ns: $h,
-  hw_ns: {sender: ($s | r3), stock_qdisc_hfsc: ($q | r3), xmit: ($x | r3),
-	  client_enqueue: ($c | r3), arbiter_hfsc: ($a | r3)},
-  predicted_mpps: [ (1, 2, 4, 8, 16, 32, 64) as $n |
-	{senders: $n,
-	 stock_hfsc: ([$n * 1000 / ($s + $q), 1000 / ($q + $x + (if $n > 1 then $h else 0 end))] | min | r3),
-	 pspat_hfsc: ([$n * 1000 / ([$s - $x + $c, 1] | max), 1000 / $a] | min | r3)} ]}
+# Scaling model (docs/performance.md): per-packet costs in instructions and
+# LOCK ops (make bench-insn, medians), priced with the cycle of this host and
+# uncontended atomic (one instruction per cycle assumed), and the lock
+# hand-off between the two cores of this host (pspat-handoff).
+def med: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+	else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+(if $insn == null or $handoff == null then null else
+ ($insn.runs | group_by(.config) | map({key: .[0].config, value: {
+	x: ([.[] | .xmit_insns / .n] | med), xl: ([.[] | .xmit_lock_ops / .n] | med),
+	xm: ([.[] | .xmit_module_insns / .n] | med),
+	a: ([.[] | select(.packets > 0) | .arb_insns / .packets] | med),
+	al: ([.[] | select(.packets > 0) | .arb_lock_ops / .packets] | med)}}) | from_entries) as $m |
+ $handoff.cycle_ns as $cy | $handoff.atomic_ns as $lk | $handoff.handoff_ns as $h |
+ def ns(i; l): i * $cy + l * $lk;
+ [ ("pfifo_fast:pfifo", "hfsc:hfsc", "drr:drr", "fq:fq") | split(":") as [$st, $ch] |
+   $m["stock-" + $st] as $s | $m["pspat-" + $ch] as $p | select($s != null and $p != null) |
+   # The pspat sender outside any module: the core path both roots share.
+   ($p.x - $p.xm) as $common |
+   {scheduler: $st,
+    insns: {stock_sender: ($s.x | round), stock_serial: ($s.x - $common | round),
+	    pspat_sender: ($p.x | round), arbiter: ($p.a | round)},
+    ns: {stock_sender: (ns($s.x; $s.xl) | r3), stock_serial: (ns($s.x - $common; $s.xl) | r3),
+	 pspat_sender: (ns($p.x; $p.xl) | r3), arbiter: (ns($p.a; $p.al) | r3)}} |
+   .ns as $n |
+   .predicted_mpps = [ (1, 2, 4, 16, 64) as $k |
+	{senders: $k,
+	 stock: ([$k * 1000 / $n.stock_sender, 1000 / ($n.stock_serial + (if $k > 1 then $h else 0 end))] | min | r3),
+	 pspat: ([$k * 1000 / $n.pspat_sender, 1000 / $n.arbiter] | min | r3)} ] ] as $rows |
+ {cycle_ns: $cy, atomic_ns: $lk, handoff_ns: $h, contended_ns: $handoff.contended_ns,
+  handoff_lines: $handoff.lines, insn_rev: $insn.git_rev, schedulers: $rows}
  end) as $model |
 ([$runs[] | select(.kind == "idle")]) as $idle |
 # 1 sender, each pspat variant against the stock run of the same part.
@@ -142,6 +204,7 @@ def dbusy(x): x.disp_busy_ns_per_pkt // x.disp_ns_per_pkt;
 def best1(drv): [$ratios[] | select(.driver == drv and .threads == 1) | {scheduler, ratio_arbiter, ratio_dispatcher}];
 {
   meta: ($host[0] + $guest[0] + {guest_seconds: $gsecs}),
+  ab: $abrows,
   ratios: $ratios,
   tuning: $tuning,
   cost: $cost,
@@ -153,6 +216,9 @@ def best1(drv): [$ratios[] | select(.driver == drv and .threads == 1) | {schedul
     one_sender_ge_0_9: [ $ratios[] | select(.threads == 1) |
 	{driver, scheduler, ratio_arbiter, ratio_dispatcher,
 	 met: ((.ratio_arbiter // 0) >= 0.9 or (.ratio_dispatcher // 0) >= 0.9)} ],
+    two_blast_senders_hfsc_drr_lo_ge_1: [ $abrows[] |
+	select(.mode == "sat" and .threads == 2 and (.sched == "hfsc" or .sched == "drr")) |
+	{sched, pairs, geomean: .pps.geomean, lo: .pps.lo, hi: .pps.hi, met: ((.pps.lo // 0) >= 1)} ],
     multi_sender_hfsc_drr_ge_1: [ $ratios[] | select(.threads >= 2 and (.scheduler == "hfsc" or .scheduler == "drr")) |
 	{driver, threads, scheduler, ratio_arbiter, ratio_dispatcher,
 	 met: ((.ratio_arbiter // 0) >= 1 or (.ratio_dispatcher // 0) >= 1)} ],
@@ -169,6 +235,7 @@ def f(x): if x == null then "-" else (x | tostring) end;
 def k(x): if x == null then "-" else (x / 1000 | . * 10 | round / 10 | tostring) + "k" end;
 def pc(x): if x == null then "-" else (x * 1000 | round / 10 | tostring) + "%" end;
 def ok(m): if m then "met" else "**missed**" end;
+def ci(x): if x == null then "-" else "**\(x.geomean * 100 | round / 100)** [\(x.lo * 100 | round / 100), \(x.hi * 100 | round / 100)]" end;
 .meta as $m |
 "<!-- SPDX-License-Identifier: GPL-2.0 -->",
 "# Benchmark results (generated by `make bench`)",
@@ -183,6 +250,16 @@ def ok(m): if m then "met" else "**missed**" end;
 "| host load average at start | \($m.host_loadavg_start) |",
 "| measurement window | \($m.window_s) s per run\(if $m.quick then " (quick mode)" else "" end) |",
 "| guest run time | \(f($m.guest_seconds)) s |",
+"",
+"## A/B pairs: pspat/stock, geometric mean of paired ratios [bootstrap 95 % interval]",
+"",
+"pspat-blast over the veth; each pair runs the stock root and pspat (arbiter mode) with the same child next to",
+"each other, in random order, the cases of a round shuffled. sat: unpaced (closed loop); paced: \(([.ab[] | select(.mode == "paced") | .rate_pps_per_flow][0]) // "-") packets/s per flow.",
+"Host CPU: run time of the vCPU threads of the guest on the host per packet delivered (lower is better).",
+"",
+"| case | senders | scheduler | pairs | packets/s stock | pspat | ratio [95 %] | host ns/pkt stock | pspat | ratio [95 %] | guest CPU ratio [95 %] | arbiter CPU |",
+"| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+(.ab[] | "| \(.mode) | \(.threads) | \(.sched) | \(.pairs) | \(k(.stock_pps)) | \(k(.pspat_pps)) | \(ci(.pps)) | \(f(.stock_host_ns_per_pkt)) | \(f(.pspat_host_ns_per_pkt)) | \(ci(.host_cpu)) | \(ci(.guest_cpu)) | \(pc(.pspat_arb_share)) |"),
 "",
 "## Throughput, packets/s, pspat/stock with the same scheduler",
 "",
@@ -216,12 +293,14 @@ def ok(m): if m then "met" else "**missed**" end;
 "",
 "## Scaling model: a model on constants, not a measurement (see docs/performance.md)",
 "",
-(if .model == null then "Not computed: a cost is missing." else
- "Costs scaled by K = \(.model.tcg_slowdown_k) (our arbiter ns/packet over the 36 ns of the paper); lock hand-off h = \(.model.handoff_ns) ns.",
- "Scaled ns/packet: \(.model.hw_ns | to_entries | map("\(.key) \(.value)") | join(", ")).",
+(if .model == null then "Not computed: no insn.json (make bench-insn) or no host hand-off measurement." else
+ "Instructions per packet from make bench-insn (\(.model.insn_rev)), priced at \(.model.cycle_ns) ns per instruction (the cycle of this host,",
+ "one instruction per cycle assumed) plus \(.model.atomic_ns) ns per LOCK op; lock hand-off between the two cores of this host",
+ "h = \(.model.handoff_ns) ns (\(.model.handoff_lines) hot lines; both cores hammering: \(.model.contended_ns) ns per section).",
  "",
- "| sender cores | stock HFSC Mpps (model) | pspat HFSC Mpps (model) |", "| ---: | ---: | ---: |",
- (.model.predicted_mpps[] | "| \(.senders) | \(.stock_hfsc) | \(.pspat_hfsc) |") end),
+ "| scheduler | stock sender insns | of them serial | pspat sender insns | arbiter insns | " + ([.model.schedulers[0].predicted_mpps[].senders | "\(.) cores stock / pspat Mpps"] | join(" | ")) + " |",
+ "| --- | ---: | ---: | ---: | ---: | " + ([.model.schedulers[0].predicted_mpps[] | "---:"] | join(" | ")) + " |",
+ (.model.schedulers[] | "| \(.scheduler) | \(.insns.stock_sender) | \(.insns.stock_serial) | \(.insns.pspat_sender) | \(.insns.arbiter) | " + ([.predicted_mpps[] | "\(.stock) / \(.pspat)"] | join(" | ")) + " |") end),
 "",
 "## Latency under load (2 paced flows; ping RTT over the veth, us)",
 "",
@@ -238,6 +317,7 @@ def ok(m): if m then "met" else "**missed**" end;
 "",
 "| goal | case | ratio arbiter | ratio dispatcher | |", "| --- | --- | ---: | ---: | --- |",
 (.goals.one_sender_ge_0_9[] | "| 1 sender >= 0.9x | \(.driver) \(.scheduler) | \(f(.ratio_arbiter)) | \(f(.ratio_dispatcher)) | \(ok(.met)) |"),
+(.goals.two_blast_senders_hfsc_drr_lo_ge_1[] | "| 2 blast senders, A/B lower bound >= 1.0 | \(.sched) (\(.pairs) pairs) | \(f(.lo)) (\(f(.geomean))) | - | \(ok(.met)) |"),
 (.goals.multi_sender_hfsc_drr_ge_1[] | "| >= 2 senders >= 1.0x | \(.driver) \(.threads) \(.scheduler) | \(f(.ratio_arbiter)) | \(f(.ratio_dispatcher)) | \(ok(.met)) |"),
 "",
 "Plots: [throughput vs senders](throughput.png), [latency CDF](latency-cdf.png)."
@@ -270,7 +350,7 @@ series() { # DRV: gnuplot plot clauses, stock dashed, pspat solid
 		sep=", "
 	done
 }
-gnuplot <<EOF
+[ -n "$(series pktgen)" ] && [ -n "$(series blast)" ] && gnuplot <<EOF
 set terminal pngcairo noenhanced size 1400,560 font ",10"
 set output "$out/throughput.png"
 set multiplot layout 1,2 title "Throughput vs sender threads (QEMU TCG, 2 vCPUs; dashed: stock root qdisc, solid: pspat)"

@@ -8,6 +8,8 @@
 # Environment:
 #   PSPAT_BENCH_QUICK=1    short windows and fewer configurations (development)
 #   PSPAT_BENCH_SECS=S     measurement window per run (default 3)
+#   PSPAT_BENCH_PARTS, PSPAT_BENCH_PAIRS, PSPAT_BENCH_AB_*: see
+#                          scripts/bench-guest.sh
 #   PSPAT_BENCH_KERNEL     guest kernel, 6.1 (default) or 6.12
 #   PSPAT_BENCH_OUT=DIR    results directory (default bench/results; quick
 #                          runs default to build/bench/quick)
@@ -42,10 +44,17 @@ if awk -v l="$load1" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
 	echo "bench: host load average $load1 on $(nproc) CPUs: results will be noisy" >&2
 fi
 
+# The lock hand-off between this host's two cores, for the scaling model
+# (tools/pspat-handoff.cpp), measured before the guest boots: the guest's
+# vCPU threads would share the cores with it.
+"$top/build/user/tools/pspat-handoff" >"$raw/handoff.json"
+
 start=$SECONDS
-timeout=1800
+timeout=3600
 [ "$quick" = 1 ] && timeout=1200
-"$top/scripts/vm" --kernel "$kernel" --timeout "$timeout" -- \
+# --hostcpu: the guest reads the host CPU time of its vCPU threads around
+# each window (scripts/vm-hostcpu).
+"$top/scripts/vm" --kernel "$kernel" --timeout "$timeout" --hostcpu -- \
 	"$top/scripts/bench-guest.sh" "$raw"
 read -r l1 l5 l15 _ </proc/loadavg
 jq --arg l "$l1 $l5 $l15" --argjson s $((SECONDS - start)) \
