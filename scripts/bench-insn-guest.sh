@@ -13,6 +13,9 @@
 # deltas of the plugin's counters.
 #
 # Usage: bench-insn-guest.sh OUT
+# Environment: PSPAT_BENCH_INSN_N (packets per run, default 10000),
+# PSPAT_BENCH_INSN_REPS (rounds, default 3), PSPAT_BENCH_INSN_CONFIGS (a
+# subset of the configurations below). OUT/kallsyms: the guest's symbols.
 set -euo pipefail
 . "$(dirname "$0")/../selftests/lib.sh"	# pspat_stat, qstat, wait_for
 trap _run_cleanup EXIT
@@ -27,6 +30,8 @@ taskset -pc 0 $$ >/dev/null
 sysctl -qw kernel.printk="3 4 1 3"
 insmod "$PSPAT_KO" arbiter_cpu=1 idle_poll_us=1000000 mailbox_entries=8192
 insmod "$xb"
+# For scripts/insn-profile: the addresses of this boot, modules included.
+cat /proc/kallsyms >"$out/kallsyms"
 arb() { pspat_stat arbiter "$1"; }
 param() { cat "/sys/module/pspat_xmitbench/parameters/$1"; }
 xmit() { ip netns exec bi taskset -c 0 sh -c "echo 'd0 $1' >/sys/module/pspat_xmitbench/parameters/run"; }
@@ -59,6 +64,8 @@ spans() { "$w" --mark; "$w" --mark; read_spans; }
 # arbiter's rounds carry one packet each: its fixed cost per round.
 configs=(stock-pfifo_fast pspat-pfifo stock-hfsc pspat-hfsc stock-drr pspat-drr stock-fq pspat-fq
 	light-pfifo)
+# PSPAT_BENCH_INSN_CONFIGS: a subset (e.g. for a profile of one).
+[ -n "${PSPAT_BENCH_INSN_CONFIGS:-}" ] && read -r -a configs <<<"$PSPAT_BENCH_INSN_CONFIGS"
 for rep in $(seq 1 "$reps"); do
 	for c in "${configs[@]}"; do
 		ip netns add bi

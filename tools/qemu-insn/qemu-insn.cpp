@@ -46,6 +46,17 @@
 // it reads, so a window's edges are exact on the marking vCPU and within a
 // few instructions on the others.
 //
+// Profile (profile=PFILE): where a span's own part goes, the part outside
+// its inner toggles (an arbiter round without child and driver). Every
+// translation block started on a vCPU whose span is open and whose inner
+// part is closed counts its instructions and LOCK ops to the block's
+// address; at exit PFILE gets one line per address and vCPU, "ADDR VCPU
+// INSNS LOCKS" (hex address, 16 digits), the most executed first. A block counts whole
+// or not at all (the one that opens a span does not count, the one that
+// closes it does): a profile, a few instructions per span off the sums.
+// A discarded span's blocks are dropped, as its counts are.
+// scripts/insn-profile names the functions from the guest's kallsyms.
+//
 // When the window closes, and at exit, FILE (without out=: QEMU's log,
 // shown with -d plugin)
 // gets one JSON object: the sums over all windows and vCPUs, a "vcpus"
@@ -60,6 +71,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
+#include <atomic>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -93,6 +107,31 @@ qemu_plugin_scoreboard* board;  // one Counts per vCPU, always counting
 qemu_plugin_u64 user_insns, kernel_insns, user_locks, kernel_locks;
 qemu_plugin_u64 module_insns, module_locks;
 
+// Profile: own (per vCPU, 1 while its span's own part runs) gates a
+// conditional callback on every block, which adds to the block's Tb.
+qemu_plugin_scoreboard* own_board;
+qemu_plugin_u64 own;
+constexpr unsigned kProfileVcpus = 8;  // vCPUs profiled apart; the rest in the last
+struct Tb {
+  uint64_t vaddr;
+  uint32_t insns;
+  uint32_t locks;
+  std::atomic<uint64_t> execs[kProfileVcpus]{};  // in closed spans
+  uint64_t pending[kProfileVcpus]{};  // in the open span: its vCPU's alone
+};
+// Per vCPU, the blocks with pending counts: committed to execs when the
+// span closes, dropped when it is discarded. Touched by that vCPU only.
+std::vector<Tb*> touched[kProfileVcpus];
+
+void CommitProfile(unsigned vcpu, bool keep) {
+  if (vcpu >= kProfileVcpus) vcpu = kProfileVcpus - 1;
+  for (Tb* t : touched[vcpu]) {
+    if (keep) t->execs[vcpu].fetch_add(t->pending[vcpu], std::memory_order_relaxed);
+    t->pending[vcpu] = 0;
+  }
+  touched[vcpu].clear();
+}
+
 // A vCPU's spans: written only by that vCPU's marker callback, read at
 // output under State::mu (the callback takes it too).
 struct Span {
@@ -119,6 +158,8 @@ struct State {
   std::vector<Counts> total;    // summed over closed windows
   std::string by_window;        // JSON of each closed window, vCPUs summed
   std::vector<Span> spans;      // per vCPU
+  std::string profile_path;     // empty: no profile
+  std::vector<Tb*> tbs;         // every block translated (profile only)
 };
 State& st = *new State;
 
@@ -270,11 +311,13 @@ void OnSpanMarker(unsigned int vcpu, void* udata) {
         Add(sp.inner_total, sp.inner_now);
         sp.closed++;
       }
+      if (!st.profile_path.empty()) CommitProfile(vcpu, sp.open);
       sp.open = !sp.open;
       break;
     case kDiscard:
       if (sp.open) sp.discarded++;
       sp.open = false;
+      if (!st.profile_path.empty()) CommitProfile(vcpu, false);
       break;
     case kInner:
       if (!sp.open) break;
@@ -283,10 +326,63 @@ void OnSpanMarker(unsigned int vcpu, void* udata) {
       sp.inner_open = !sp.inner_open;
       break;
   }
+  if (!st.profile_path.empty())
+    qemu_plugin_u64_set(own, vcpu, sp.open && !sp.inner_open);
+}
+
+void OnTbOwn(unsigned int vcpu, void* udata) {
+  Tb* t = static_cast<Tb*>(udata);
+  unsigned v = std::min(vcpu, kProfileVcpus - 1);
+  if (t->pending[v]++ == 0) touched[v].push_back(t);
+}
+
+// PFILE: per vCPU and block address (blocks translated more than once
+// summed).
+void WriteProfile() {
+  std::map<std::pair<uint64_t, unsigned>, std::pair<uint64_t, uint64_t>> by_addr;
+  for (const Tb* t : st.tbs) {
+    for (unsigned v = 0; v < kProfileVcpus; v++) {
+      uint64_t e = t->execs[v].load(std::memory_order_relaxed);
+      if (!e) continue;
+      auto& c = by_addr[{t->vaddr, v}];
+      c.first += e * t->insns;
+      c.second += e * t->locks;
+    }
+  }
+  std::vector<std::pair<std::pair<uint64_t, unsigned>, std::pair<uint64_t, uint64_t>>> rows(
+      by_addr.begin(), by_addr.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    return a.second.first > b.second.first;
+  });
+  FILE* f = fopen(st.profile_path.c_str(), "w");
+  if (!f) {
+    fprintf(stderr, "qemu-insn: cannot write %s: %s\n",
+            st.profile_path.c_str(), strerror(errno));
+    return;
+  }
+  for (const auto& r : rows)
+    fprintf(f, "%016llx %u %llu %llu\n", static_cast<unsigned long long>(r.first.first),
+            r.first.second,
+            static_cast<unsigned long long>(r.second.first),
+            static_cast<unsigned long long>(r.second.second));
+  fclose(f);
 }
 
 void OnTranslate(qemu_plugin_id_t /*id*/, qemu_plugin_tb* tb) {
   size_t n = qemu_plugin_tb_n_insns(tb);
+  Tb* prof = nullptr;
+  if (!st.profile_path.empty()) {
+    prof = new Tb;
+    prof->vaddr = qemu_plugin_tb_vaddr(tb);
+    prof->insns = static_cast<uint32_t>(n);
+    prof->locks = 0;
+    {
+      std::lock_guard<std::mutex> lock(st.mu);
+      st.tbs.push_back(prof);
+    }
+    qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, OnTbOwn, QEMU_PLUGIN_CB_NO_REGS,
+                                              QEMU_PLUGIN_COND_NE, own, 0, prof);
+  }
   for (size_t i = 0; i < n; i++) {
     qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);
     uint8_t b[16];
@@ -295,6 +391,7 @@ void OnTranslate(qemu_plugin_id_t /*id*/, qemu_plugin_tb* tb) {
     bool kernel = vaddr >> 63;
     bool module = vaddr >= kModuleArea;
     bool locked = IsLocked(b, len);
+    if (prof && locked) prof->locks++;
     qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
         insn, QEMU_PLUGIN_INLINE_ADD_U64, kernel ? kernel_insns : user_insns,
         1);
@@ -337,6 +434,7 @@ void OnExit(qemu_plugin_id_t /*id*/, void* /*udata*/) {
   std::vector<Counts> c = st.total;
   if (st.window_open) Accumulate(c);
   Write(Json(c, st.window_open));
+  if (!st.profile_path.empty()) WriteProfile();
 }
 
 }  // namespace
@@ -352,8 +450,12 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
   for (int i = 0; i < argc; i++) {
     if (strncmp(argv[i], "out=", 4) == 0 && argv[i][4]) {
       st.out_path = argv[i] + 4;
+    } else if (strncmp(argv[i], "profile=", 8) == 0 && argv[i][8]) {
+      st.profile_path = argv[i] + 8;
     } else {
-      fprintf(stderr, "qemu-insn: unknown argument '%s' (takes out=FILE)\n",
+      fprintf(stderr,
+              "qemu-insn: unknown argument '%s' (takes out=FILE, "
+              "profile=PFILE)\n",
               argv[i]);
       return -1;
     }
@@ -365,6 +467,8 @@ extern "C" QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
   kernel_locks = Field(offsetof(Counts, kernel_locks));
   module_insns = Field(offsetof(Counts, module_insns));
   module_locks = Field(offsetof(Counts, module_locks));
+  own_board = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+  own = qemu_plugin_u64{own_board, 0};
   qemu_plugin_register_vcpu_tb_trans_cb(id, OnTranslate);
   qemu_plugin_register_atexit_cb(id, OnExit, nullptr);
   return 0;
