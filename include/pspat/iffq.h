@@ -43,7 +43,8 @@
  *
  * Exactly one thread may call the producer functions (iffq_insert()) and
  * exactly one the consumer functions (iffq_extract(), iffq_peek(),
- * iffq_empty(), iffq_clear(), iffq_drain()) at any time.  iffq_approx_count()
+ * iffq_peek_nth(), iffq_advance(), iffq_empty(), iffq_clear(), iffq_drain())
+ * at any time.  iffq_approx_count()
  * and the geometry accessors may be called from anywhere.
  *
  * Memory ordering
@@ -53,8 +54,8 @@
  *     object the pointer refers to) is visible to whoever observes the
  *     pointer with an acquire load.  This is the publication point.
  *
- * [B] Consumer, iffq_extract()/iffq_peek(): smp_load_acquire() of the slot
- *     pairs with [A]: once the consumer sees the non-NULL pointer it also
+ * [B] Consumer, iffq_extract(), iffq_peek(), iffq_peek_nth():
+ *     smp_load_acquire() of the slot pairs with [A]: once the consumer sees the non-NULL pointer it also
  *     sees the object's contents.
  *
  * [C] Consumer, iffq_clear(): the first slot of every line is cleared with
@@ -296,6 +297,37 @@ static inline void *iffq_peek(const struct iffq *q)
 {
 	/* [B]: pairs with [A]. */
 	return smp_load_acquire(&q->slots[q->cons_read & q->entry_mask]);
+}
+
+/**
+ * iffq_peek_nth - consumer: look ahead, @i pointers past the next one
+ * @q: the queue
+ * @i: 0 for the next pointer (iffq_peek()), 1 for the one after it, ...
+ *
+ * For a scan that extracts a batch at once: peek at 0, 1, 2, ... while the
+ * result is not NULL, then iffq_advance() by the number taken. Only in
+ * that order: the pointers are published in order, and the first slot not
+ * yet published is NULL (the producer writes only into lines the consumer
+ * cleared), so a scan from cons_read stops there and never wraps into the
+ * slots it extracted and has not cleared yet.
+ * Return: the pointer, or NULL if fewer than @i + 1 are published.
+ */
+static inline void *iffq_peek_nth(const struct iffq *q, unsigned long i)
+{
+	/* [B]: pairs with [A]. */
+	return smp_load_acquire(&q->slots[(q->cons_read + i) & q->entry_mask]);
+}
+
+/**
+ * iffq_advance - consumer: extract the @n pointers iffq_peek_nth() saw
+ * @q: the queue
+ * @n: how many, from the next one; each seen non-NULL by iffq_peek_nth()
+ *
+ * One store for the batch instead of one per pointer (iffq_extract()).
+ */
+static inline void iffq_advance(struct iffq *q, unsigned long n)
+{
+	WRITE_ONCE(q->cons_read, q->cons_read + n);	/* [E] */
 }
 
 /* Consumer: true if there is nothing to extract. */

@@ -72,6 +72,12 @@ class Iffq {
   T *extract() noexcept { return static_cast<T *>(iffq_extract(q_)); }
   void clear() noexcept { iffq_clear(q_); }
   T *peek() const noexcept { return static_cast<T *>(iffq_peek(q_)); }
+  // Consumer, look-ahead batch (the arbiter's drain): peek_nth(0), (1), ...
+  // while not null, then advance() by the number taken, then clear().
+  T *peek_nth(unsigned long i) const noexcept {
+    return static_cast<T *>(iffq_peek_nth(q_, i));
+  }
+  void advance(unsigned long n) noexcept { iffq_advance(q_, n); }
   bool empty() const noexcept { return iffq_empty(q_); }
 
   // Consumer: extract everything, calling f(T*) on each; returns the count.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -176,6 +177,40 @@ TEST(IffqBatch, ExtractThenClear) {
       q->drain([next = 30](void *p) mutable { EXPECT_EQ(p, Tok(next++)); });
   EXPECT_EQ(n, 50u);
   EXPECT_TRUE(q->empty());
+}
+
+// Look-ahead over a batch (the arbiter's drain): peek_nth() stops at the
+// first slot not published, also when slots extracted and not yet cleared
+// lie behind it, and advance() takes exactly what was seen.
+TEST(IffqBatch, PeekAheadStopsAtUnpublished) {
+  for (Geometry g : AllGeometries(256)) {
+    SCOPED_TRACE(Name(g));
+    auto q = Make(g);
+    std::uintptr_t next_in = 0, next_out = 0;
+    for (int lap = 0; lap < 4 * static_cast<int>(g.entries) + 3; lap++) {
+      // A different number each time, up to what fits.
+      for (unsigned long k = 0; k < 1 + lap % (g.entries + 1); k++) {
+        if (q->try_push(Tok(next_in))) next_in++;
+      }
+      const unsigned long want = 1 + lap % 7;
+      unsigned long n = 0;
+      while (n < want && q->peek_nth(n)) {
+        ASSERT_EQ(q->peek_nth(n), Tok(next_out + n)) << "lap " << lap;
+        n++;
+      }
+      ASSERT_EQ(n, std::min<unsigned long>(want, next_in - next_out)) << "lap " << lap;
+      q->advance(n);
+      next_out += n;
+      if (lap % 3 == 0) q->clear();  // sometimes leave lines uncleared
+      if (n < want) {
+        ASSERT_EQ(q->peek_nth(0), nullptr);
+      }
+    }
+    q->clear();
+    unsigned long rest = q->drain([&](void *p) { EXPECT_EQ(p, Tok(next_out++)); });
+    EXPECT_EQ(next_out, next_in);
+    (void)rest;
+  }
 }
 
 TEST(IffqBatch, DrainCallsEachOnceAndEmpties) {

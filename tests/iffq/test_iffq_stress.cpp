@@ -30,7 +30,7 @@ constexpr std::uint64_t Mix(std::uint64_t x) {
   return (x ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
 }
 
-enum class Mode { kBatch, kTryPop };
+enum class Mode { kBatch, kTryPop, kPeekAhead };
 
 class Backoff {
  public:
@@ -118,6 +118,19 @@ Result RunStress(const Geometry &g, std::uint64_t items, Mode mode) {
           got = true;
         }
         q->clear();
+      } else if (mode == Mode::kPeekAhead) {
+        // The arbiter's drain: look ahead over a batch, take it at once.
+        const std::uint64_t max = 1 + expect % 97;
+        std::uint64_t b = 0;
+        while (b < max) {
+          Item *it = q->peek_nth(b);
+          if (!it) break;
+          check(it);
+          b++;
+        }
+        q->advance(b);
+        q->clear();
+        got = b > 0;
       } else if (Item *it = q->try_pop()) {
         check(it);
         got = true;
@@ -152,7 +165,8 @@ Result RunStress(const Geometry &g, std::uint64_t items, Mode mode) {
   // Nothing may be left over (no duplicates beyond `items`).
   EXPECT_EQ(q->extract(), nullptr);
   std::printf("[ stress   ] %s %s: %llu items in %.2f s (%.1f Mitems/s)\n",
-              Name(g).c_str(), mode == Mode::kBatch ? "batch" : "try_pop",
+              Name(g).c_str(),
+              mode == Mode::kBatch ? "batch" : mode == Mode::kPeekAhead ? "peek-ahead" : "try_pop",
               static_cast<unsigned long long>(res.received), res.seconds,
               res.received / res.seconds / 1e6);
   return res;
@@ -172,6 +186,11 @@ TEST(IffqStress, TwoThreadsBatch) {
   ExpectClean(RunStress({1024, 64}, n, Mode::kBatch), n);
 }
 
+TEST(IffqStress, TwoThreadsPeekAhead) {
+  const std::uint64_t n = MainItems() / 2 + 1;
+  ExpectClean(RunStress({1024, 64}, n, Mode::kPeekAhead), n);
+}
+
 TEST(IffqStress, TwoThreadsTryPop) {
   const std::uint64_t n = MainItems() / 5 + 1;
   ExpectClean(RunStress({256, 128}, n, Mode::kTryPop), n);
@@ -184,6 +203,7 @@ TEST(IffqStress, SmallGeometries) {
                      Geometry{64, 256}, Geometry{128, 512}}) {
     ExpectClean(RunStress(g, n, Mode::kBatch), n);
     ExpectClean(RunStress(g, n, Mode::kTryPop), n);
+    ExpectClean(RunStress(g, n, Mode::kPeekAhead), n);
   }
 }
 
