@@ -52,8 +52,10 @@ int main(int argc, char **argv) {
     std::string key, extra;
     double r = 0;
     if (!(in >> key >> r) || (in >> extra) || !(r > 0)) {
-      std::fprintf(stderr, "pspat-abstat: line %lu: want \"KEY RATIO\" with RATIO > 0: '%s'\n",
-                   lineno, line.c_str());
+      std::fprintf(
+          stderr,
+          "pspat-abstat: line %lu: want \"KEY RATIO\" with RATIO > 0: '%s'\n",
+          lineno, line.c_str());
       return 1;
     }
     auto [it, fresh] = by_key.try_emplace(key);
@@ -65,9 +67,10 @@ int main(int argc, char **argv) {
   const char *sep = "";
   for (const auto &k : order) {
     pspat::RatioSummary s = pspat::summarize_ratios(by_key[k], resamples, seed);
-    std::printf("%s\n{\"key\":\"%s\",\"n\":%zu,\"geomean\":%.4f,\"lo\":%.4f,"
-                "\"hi\":%.4f,\"min\":%.4f,\"max\":%.4f}",
-                sep, k.c_str(), s.n, s.geomean, s.lo, s.hi, s.min, s.max);
+    std::printf(
+        "%s\n{\"key\":\"%s\",\"n\":%zu,\"geomean\":%.4f,\"lo\":%.4f,"
+        "\"hi\":%.4f,\"min\":%.4f,\"max\":%.4f}",
+        sep, k.c_str(), s.n, s.geomean, s.lo, s.hi, s.min, s.max);
     sep = ",";
   }
   std::printf("\n]\n");

@@ -46,8 +46,8 @@ struct alignas(kLine) Line {
 };
 
 struct Shared {
-  Line lock;   // the spinlock (0 free, 1 taken)
-  Line turn;   // ping-pong only: whose turn
+  Line lock;  // the spinlock (0 free, 1 taken)
+  Line turn;  // ping-pong only: whose turn
   Line stop;
   std::vector<Line> lines;  // the qdisc's hot lines
   explicit Shared(unsigned k) : lines(k) {}
@@ -82,7 +82,8 @@ inline void section(Shared &s) {
     cpu_relax();
   }
   for (auto &l : s.lines)
-    l.v.store(l.v.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    l.v.store(l.v.load(std::memory_order_relaxed) + 1,
+              std::memory_order_relaxed);
   s.lock.v.store(0, std::memory_order_release);
 }
 
@@ -113,7 +114,8 @@ double atomic_ns(uint64_t ms) {
   const uint64_t iters = 1 << 16;
   uint64_t n = 0, t0 = now_ns(), t;
   do {
-    for (uint64_t i = 0; i < iters; i++) l.v.fetch_add(1, std::memory_order_seq_cst);
+    for (uint64_t i = 0; i < iters; i++)
+      l.v.fetch_add(1, std::memory_order_seq_cst);
     n += iters;
     t = now_ns();
   } while (t - t0 < ms * 1000000);
@@ -142,7 +144,8 @@ double pingpong_ns(unsigned k, uint64_t ms, int cpu_a, int cpu_b) {
     uint64_t n = 0;
     for (;;) {
       uint64_t t;
-      while ((t = s.turn.v.load(std::memory_order_acquire)) % 2 != static_cast<uint64_t>(me)) {
+      while ((t = s.turn.v.load(std::memory_order_acquire)) % 2 !=
+             static_cast<uint64_t>(me)) {
         if (s.stop.v.load(std::memory_order_relaxed)) {
           done.fetch_add(n);
           return;
@@ -184,11 +187,13 @@ double contended_ns(unsigned k, uint64_t ms, int cpu_a, int cpu_b) {
   a.join();
   b.join();
   uint64_t t1 = now_ns();
-  return static_cast<double>(t1 - t0) / static_cast<double>(total.load() ? total.load() : 1);
+  return static_cast<double>(t1 - t0) /
+         static_cast<double>(total.load() ? total.load() : 1);
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr, "usage: pspat-handoff [--cpus A,B] [--lines K] [--ms MS]\n");
+  std::fprintf(stderr,
+               "usage: pspat-handoff [--cpus A,B] [--lines K] [--ms MS]\n");
   std::exit(2);
 }
 
@@ -200,7 +205,9 @@ int main(int argc, char **argv) {
   uint64_t ms = 200;
   for (int i = 1; i < argc; i++) {
     if (!std::strcmp(argv[i], "--cpus") && i + 1 < argc) {
-      if (std::sscanf(argv[++i], "%d,%d", &cpu_a, &cpu_b) != 2 || cpu_a == cpu_b) usage();
+      if (std::sscanf(argv[++i], "%d,%d", &cpu_a, &cpu_b) != 2 ||
+          cpu_a == cpu_b)
+        usage();
     } else if (!std::strcmp(argv[i], "--lines") && i + 1 < argc) {
       k = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 0));
       if (k < 1 || k > 64) usage();
@@ -223,9 +230,10 @@ int main(int argc, char **argv) {
   double so = median(solo), p = median(pp);
   std::printf(
       "{\"cpus\":[%d,%d],\"lines\":%u,\"ms\":%llu,\"runs\":5,\"cycle_ns\":%.3f,"
-      "\"atomic_ns\":%.2f,\"solo_ns\":%.2f,\"pingpong_ns\":%.2f,\"handoff_ns\":%.2f,"
+      "\"atomic_ns\":%.2f,\"solo_ns\":%.2f,\"pingpong_ns\":%.2f,\"handoff_ns\":"
+      "%.2f,"
       "\"contended_ns\":%.2f,\"pingpong_all_ns\":[%.1f,%.1f,%.1f,%.1f,%.1f]}\n",
-      cpu_a, cpu_b, k, static_cast<unsigned long long>(ms), median(cyc), median(at), so, p,
-      p - so, median(ct), pp[0], pp[1], pp[2], pp[3], pp[4]);
+      cpu_a, cpu_b, k, static_cast<unsigned long long>(ms), median(cyc),
+      median(at), so, p, p - so, median(ct), pp[0], pp[1], pp[2], pp[3], pp[4]);
   return 0;
 }

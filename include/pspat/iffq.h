@@ -55,8 +55,8 @@
  *     pointer with an acquire load.  This is the publication point.
  *
  * [B] Consumer, iffq_extract(), iffq_peek(), iffq_peek_nth():
- *     smp_load_acquire() of the slot pairs with [A]: once the consumer sees the non-NULL pointer it also
- *     sees the object's contents.
+ *     smp_load_acquire() of the slot pairs with [A]: once the consumer
+ *     sees the non-NULL pointer it also sees the object's contents.
  *
  * [C] Consumer, iffq_clear(): the first slot of every line is cleared with
  *     smp_store_release(), the others with WRITE_ONCE(), in increasing

@@ -198,7 +198,8 @@ TEST(IffqBatch, PeekAheadStopsAtUnpublished) {
         ASSERT_EQ(q->peek_nth(n), Tok(next_out + n)) << "lap " << lap;
         n++;
       }
-      ASSERT_EQ(n, std::min<unsigned long>(want, next_in - next_out)) << "lap " << lap;
+      ASSERT_EQ(n, std::min<unsigned long>(want, next_in - next_out))
+          << "lap " << lap;
       q->advance(n);
       next_out += n;
       if (lap % 3 == 0) q->clear();  // sometimes leave lines uncleared
@@ -207,7 +208,8 @@ TEST(IffqBatch, PeekAheadStopsAtUnpublished) {
       }
     }
     q->clear();
-    unsigned long rest = q->drain([&](void *p) { EXPECT_EQ(p, Tok(next_out++)); });
+    unsigned long rest =
+        q->drain([&](void *p) { EXPECT_EQ(p, Tok(next_out++)); });
     EXPECT_EQ(next_out, next_in);
     (void)rest;
   }

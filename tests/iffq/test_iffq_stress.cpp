@@ -166,7 +166,9 @@ Result RunStress(const Geometry &g, std::uint64_t items, Mode mode) {
   EXPECT_EQ(q->extract(), nullptr);
   std::printf("[ stress   ] %s %s: %llu items in %.2f s (%.1f Mitems/s)\n",
               Name(g).c_str(),
-              mode == Mode::kBatch ? "batch" : mode == Mode::kPeekAhead ? "peek-ahead" : "try_pop",
+              mode == Mode::kBatch       ? "batch"
+              : mode == Mode::kPeekAhead ? "peek-ahead"
+                                         : "try_pop",
               static_cast<unsigned long long>(res.received), res.seconds,
               res.received / res.seconds / 1e6);
   return res;

@@ -51,11 +51,11 @@
 // translation block started on a vCPU whose span is open and whose inner
 // part is closed counts its instructions and LOCK ops to the block's
 // address; at exit PFILE gets one line per address and vCPU, "ADDR VCPU
-// INSNS LOCKS" (hex address, 16 digits), the most executed first. A block counts whole
-// or not at all (the one that opens a span does not count, the one that
-// closes it does): a profile, a few instructions per span off the sums.
-// A discarded span's blocks are dropped, as its counts are.
-// scripts/insn-profile names the functions from the guest's kallsyms.
+// INSNS LOCKS" (hex address, 16 digits), the most executed first. A block
+// counts whole or not at all (the one that opens a span does not count, the one
+// that closes it does): a profile, a few instructions per span off the sums. A
+// discarded span's blocks are dropped, as its counts are. scripts/insn-profile
+// names the functions from the guest's kallsyms.
 //
 // When the window closes, and at exit, FILE (without out=: QEMU's log,
 // shown with -d plugin)
@@ -66,13 +66,13 @@
 
 #include <glib.h>  // before the extern "C" block: glib has C++ parts
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
-#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -111,7 +111,8 @@ qemu_plugin_u64 module_insns, module_locks;
 // conditional callback on every block, which adds to the block's Tb.
 qemu_plugin_scoreboard* own_board;
 qemu_plugin_u64 own;
-constexpr unsigned kProfileVcpus = 8;  // vCPUs profiled apart; the rest in the last
+constexpr unsigned kProfileVcpus =
+    8;  // vCPUs profiled apart; the rest in the last
 struct Tb {
   uint64_t vaddr;
   uint32_t insns;
@@ -126,7 +127,8 @@ std::vector<Tb*> touched[kProfileVcpus];
 void CommitProfile(unsigned vcpu, bool keep) {
   if (vcpu >= kProfileVcpus) vcpu = kProfileVcpus - 1;
   for (Tb* t : touched[vcpu]) {
-    if (keep) t->execs[vcpu].fetch_add(t->pending[vcpu], std::memory_order_relaxed);
+    if (keep)
+      t->execs[vcpu].fetch_add(t->pending[vcpu], std::memory_order_relaxed);
     t->pending[vcpu] = 0;
   }
   touched[vcpu].clear();
@@ -339,7 +341,8 @@ void OnTbOwn(unsigned int vcpu, void* udata) {
 // PFILE: per vCPU and block address (blocks translated more than once
 // summed).
 void WriteProfile() {
-  std::map<std::pair<uint64_t, unsigned>, std::pair<uint64_t, uint64_t>> by_addr;
+  std::map<std::pair<uint64_t, unsigned>, std::pair<uint64_t, uint64_t>>
+      by_addr;
   for (const Tb* t : st.tbs) {
     for (unsigned v = 0; v < kProfileVcpus; v++) {
       uint64_t e = t->execs[v].load(std::memory_order_relaxed);
@@ -349,20 +352,21 @@ void WriteProfile() {
       c.second += e * t->locks;
     }
   }
-  std::vector<std::pair<std::pair<uint64_t, unsigned>, std::pair<uint64_t, uint64_t>>> rows(
-      by_addr.begin(), by_addr.end());
+  std::vector<
+      std::pair<std::pair<uint64_t, unsigned>, std::pair<uint64_t, uint64_t>>>
+      rows(by_addr.begin(), by_addr.end());
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
     return a.second.first > b.second.first;
   });
   FILE* f = fopen(st.profile_path.c_str(), "w");
   if (!f) {
-    fprintf(stderr, "qemu-insn: cannot write %s: %s\n",
-            st.profile_path.c_str(), strerror(errno));
+    fprintf(stderr, "qemu-insn: cannot write %s: %s\n", st.profile_path.c_str(),
+            strerror(errno));
     return;
   }
   for (const auto& r : rows)
-    fprintf(f, "%016llx %u %llu %llu\n", static_cast<unsigned long long>(r.first.first),
-            r.first.second,
+    fprintf(f, "%016llx %u %llu %llu\n",
+            static_cast<unsigned long long>(r.first.first), r.first.second,
             static_cast<unsigned long long>(r.second.first),
             static_cast<unsigned long long>(r.second.second));
   fclose(f);
@@ -380,8 +384,8 @@ void OnTranslate(qemu_plugin_id_t /*id*/, qemu_plugin_tb* tb) {
       std::lock_guard<std::mutex> lock(st.mu);
       st.tbs.push_back(prof);
     }
-    qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, OnTbOwn, QEMU_PLUGIN_CB_NO_REGS,
-                                              QEMU_PLUGIN_COND_NE, own, 0, prof);
+    qemu_plugin_register_vcpu_tb_exec_cond_cb(
+        tb, OnTbOwn, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_NE, own, 0, prof);
   }
   for (size_t i = 0; i < n; i++) {
     qemu_plugin_insn* insn = qemu_plugin_tb_get_insn(tb, i);

@@ -60,7 +60,8 @@ TEST(Stats, MorePairsNarrowTheInterval) {
 }
 
 TEST(Stats, SameSeedSameInterval) {
-  std::vector<double> r = {0.9, 1.1, 1.4, 0.95, 1.2, 1.05, 1.3, 0.85, 1.0, 1.15};
+  std::vector<double> r = {0.9,  1.1, 1.4,  0.95, 1.2,
+                           1.05, 1.3, 0.85, 1.0,  1.15};
   RatioSummary a = summarize_ratios(r), b = summarize_ratios(r);
   EXPECT_EQ(a.lo, b.lo);
   EXPECT_EQ(a.hi, b.hi);
