@@ -389,7 +389,13 @@ struct pspat_arb_stats {
 	u64	unlists;	/* mailboxes that left the active list */
 	u64	throttle_sleeps;	/* slept with a throttled child */
 	u64	gc_runs;
-	u64	busy_ns;	/* in rounds that moved packets, BH off */
+	/*
+	 * Sampled: the BH-off sections that moved packets, one in
+	 * PSPAT_BUSY_SAMPLE of them timed; busy_ns / busy_packets is the
+	 * cost per packet.
+	 */
+	u64	busy_ns;
+	u64	busy_packets;
 	u64	max_section;	/* most packets moved with BH off at once */
 };
 

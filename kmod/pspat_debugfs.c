@@ -38,10 +38,10 @@ static int pspat_stats_show(struct seq_file *m, void *v)
 
 	pspat_arb_snapshot(&a, &arb_running, &active, &qdiscs);
 	pspat_disp_snapshot(&d, &disp_running);
-	seq_printf(m, "arbiter: running %d qdiscs %u active_mailboxes %u rounds %llu packets %llu sleeps %llu wakeups %llu throttle_sleeps %llu gc_runs %llu busy_ns %llu max_section %llu links %llu unlists %llu\n",
+	seq_printf(m, "arbiter: running %d qdiscs %u active_mailboxes %u rounds %llu packets %llu sleeps %llu wakeups %llu throttle_sleeps %llu gc_runs %llu busy_ns %llu busy_packets %llu max_section %llu links %llu unlists %llu\n",
 		   arb_running, qdiscs, active, a.rounds, a.packets, a.sleeps,
 		   a.wakeups, a.throttle_sleeps, a.gc_runs, a.busy_ns,
-		   a.max_section, a.links, a.unlists);
+		   a.busy_packets, a.max_section, a.links, a.unlists);
 	seq_printf(m, "dispatcher: running %d batches %llu packets %llu sleeps %llu arb_kicks %llu busy_ns %llu\n",
 		   disp_running, d.batches, d.packets, d.sleeps, d.arb_kicks,
 		   d.busy_ns);

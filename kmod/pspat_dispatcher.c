@@ -35,6 +35,7 @@
  *   polling) per batch at low load.
  */
 #include <linux/kthread.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
@@ -151,10 +152,10 @@ static int pspat_disp_thread(void *unused)
 				READ_ONCE(pspat_dispatcher_cpu));
 		xchg(&pspat_disp.kicked, 0);
 		local_bh_disable();
-		t0 = ktime_get_ns();	/* busy_ns: as the arbiter's */
+		t0 = local_clock();	/* busy_ns: as the arbiter's */
 		n = pspat_disp_batch();
 		if (n)
-			pspat_disp.stats.busy_ns += ktime_get_ns() - t0;
+			pspat_disp.stats.busy_ns += local_clock() - t0;
 		local_bh_enable();
 		if (n) {
 			trace_pspat_dispatch_batch(n);

@@ -112,7 +112,7 @@ kpid() {
 # arbstat: sets ARB_PACKETS, ARB_SLEEPS, DISP_PACKETS from debugfs.
 arbstat() {
 	local w i
-	ARB_PACKETS=0 ARB_SLEEPS=0 DISP_PACKETS=0 ARB_BUSY=0 DISP_BUSY=0
+	ARB_PACKETS=0 ARB_SLEEPS=0 DISP_PACKETS=0 ARB_BUSY=0 DISP_BUSY=0 ARB_BUSY_PKTS=0
 	[ -r /sys/kernel/debug/sch_pspat/stats ] || return 0
 	while read -r -a w; do
 		case "${w[0]:-}" in
@@ -122,6 +122,7 @@ arbstat() {
 				packets) ARB_PACKETS=${w[i + 1]} ;;
 				sleeps) ARB_SLEEPS=${w[i + 1]} ;;
 				busy_ns) ARB_BUSY=${w[i + 1]} ;;
+				busy_packets) ARB_BUSY_PKTS=${w[i + 1]} ;;
 				esac
 			done ;;
 		dispatcher:)
@@ -312,7 +313,7 @@ host_cpu() {
 # sample: one set of counters into the array named $1:
 #   t_us busy_jiffies delivered arb_ns disp_ns senders_ns attempts
 #   arb_packets arb_sleeps disp_packets arb_busy_ns disp_busy_ns
-#   host_vcpus_ns host_qemu_ns
+#   host_vcpus_ns host_qemu_ns arb_busy_packets (the sections busy_ns timed)
 # COUNT_PID/COUNT_DEV/COUNT_DIR: the delivered-packets counter; SENDERS:
 # pids whose run time is the senders'; ARB/SND: kthread pids.
 sample() {
@@ -327,7 +328,7 @@ sample() {
 	for pid in $SENDERS; do rt "$pid"; x=$((x + R)); done
 	attempts; arbstat
 	S=("$t" "$b" "$p" "$a" "$d" "$x" "$R" "$ARB_PACKETS" "$ARB_SLEEPS" "$DISP_PACKETS" \
-		"$ARB_BUSY" "$DISP_BUSY" "$HC_V" "$HC_ALL")
+		"$ARB_BUSY" "$DISP_BUSY" "$HC_V" "$HC_ALL" "$ARB_BUSY_PKTS")
 }
 
 # window: sample, sleep $secs, sample: W0 and W1.
@@ -439,7 +440,7 @@ blast_run() {
 		--dport-per-thread -t "$n" --pin -d 60 "${rate[@]}" >"$tmp/blast.json" &
 	bp=$!
 	SENDERS="" PGDEVS=""
-	W0=(0 0 0 0 0 0 0 0 0 0 0 0 0 0) W1=(0 0 0 0 0 0 0 0 0 0 0 0 0 0)
+	W0=(0 0 0 0 0 0 0 0 0 0 0 0 0 0 0) W1=(0 0 0 0 0 0 0 0 0 0 0 0 0 0 0)
 	if started; then
 		local t
 		for t in /proc/"$bp"/task/*; do SENDERS+=" ${t##*/}"; done

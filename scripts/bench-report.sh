@@ -82,7 +82,8 @@ def derive:
 	 arb_packets: d(7), arb_sleeps: d(8),
 	 arb_ns_per_pkt: per(d(3); d(7)),
 	 arb_ns_per_pkt_no_poll: per(d(3) - d(8) * $poll * 1000; d(7)),
-	 arb_busy_ns_per_pkt: (if (.w1 | length) > 10 then per(d(10); d(7)) else null end),
+	 # busy_ns times one BH-off section in 8 (busy_packets: theirs).
+	 arb_busy_ns_per_pkt: (if (.w1 | length) > 14 then per(d(10); d(14)) else null end),
 	 disp_ns_per_pkt: per(d(4); d(9)),
 	 disp_busy_ns_per_pkt: (if (.w1 | length) > 11 then per(d(11); d(9)) else null end),
 	 host_vcpu_ns_per_pkt: (if (.w1 | length) > 12 and d(12) > 0 then per(d(12); $pk) else null end),
