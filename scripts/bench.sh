@@ -61,3 +61,6 @@ jq --arg l "$l1 $l5 $l15" --argjson s $((SECONDS - start)) \
 	'. + {host_loadavg_end: $l, vm_seconds: $s}' "$raw/host.json" >"$raw/host.json.tmp"
 mv "$raw/host.json.tmp" "$raw/host.json"
 "$top/scripts/bench-report.sh" "$raw" "$raw/host.json" "$dest"
+# The figures on the terminal too: the A/B pairs, the model, the goals.
+sed -n '/^## A\/B pairs/,/^## Throughput/{/^## Throughput/!p}; /^## Scaling model/,/^## Latency/{/^## Latency/!p}; /^## Goals/,$p' \
+	"$dest/results.md"
