@@ -291,23 +291,20 @@ reps=${PSPAT_BENCH_REPS:-1}
 
 # host_cpu: the host CPU time of this guest's vCPU threads (HC_V, ns,
 # summed) and of all of QEMU's threads (HC_ALL), asked over the serial
-# line of `scripts/vm --hostcpu` (scripts/vm-hostcpu); 0 without it.
-HC_FD=""
-if [ -n "${PSPAT_HOSTCPU_TTY:-}" ] && stty -F "$PSPAT_HOSTCPU_TTY" raw -echo 115200; then
-	exec {HC_FD}<>"$PSPAT_HOSTCPU_TTY"
-fi
+# line of `scripts/vm --hostcpu` (lib.sh host_cpu_read); 0 without it.
+HC_ON=0
+host_cpu_open && HC_ON=1
 host_cpu() {
-	local w i
+	local i
 	HC_V=0 HC_ALL=0
-	[ -n "$HC_FD" ] || return 0
-	echo s >&"$HC_FD"
-	if ! read -r -t 5 -a w <&"$HC_FD" || [ "${w[0]:-}" != hostcpu ]; then
+	[ "$HC_ON" = 1 ] || return 0
+	if ! host_cpu_read; then
 		log "no answer from the host on $PSPAT_HOSTCPU_TTY: host CPU not measured"
-		HC_FD=""
+		HC_ON=0
 		return 0
 	fi
-	for ((i = 1; i < ${#w[@]} - 1; i++)); do HC_V=$((HC_V + w[i])); done
-	HC_ALL=${w[${#w[@]} - 1]}
+	for ((i = 0; i < ${#HOST_CPU[@]} - 1; i++)); do HC_V=$((HC_V + HOST_CPU[i])); done
+	HC_ALL=${HOST_CPU[${#HOST_CPU[@]} - 1]}
 }
 
 # sample: one set of counters into the array named $1:

@@ -588,6 +588,31 @@ insn_delta() {
 		'($b[$f] // 0) - ($a[$f] // 0)'
 }
 
+# --- the host's CPU time (scripts/vm --hostcpu) -----------------------------
+
+# host_cpu_open: open the serial line of `scripts/vm --hostcpu`
+# (PSPAT_HOSTCPU_TTY), raw, on fd HOST_CPU_FD; false without it.
+HOST_CPU_FD=""
+host_cpu_open() {
+	[ -n "$HOST_CPU_FD" ] && return 0
+	[ -n "${PSPAT_HOSTCPU_TTY:-}" ] || return 1
+	stty -F "$PSPAT_HOSTCPU_TTY" raw -echo 115200 || return 1
+	exec {HOST_CPU_FD}<>"$PSPAT_HOSTCPU_TTY"
+}
+
+# host_cpu_read: HOST_CPU=(V0 V1 ... ALL), the host CPU time in ns of each
+# vCPU thread and of all of QEMU's threads (scripts/vm-hostcpu answers);
+# false when there is no line or no answer within 5 s. Shell builtins only
+# once the line is open (a benchmark calls it around its windows).
+host_cpu_read() {
+	local w
+	HOST_CPU=()
+	[ -n "$HOST_CPU_FD" ] || return 1
+	echo s >&"$HOST_CPU_FD"
+	read -r -t 5 -a w <&"$HOST_CPU_FD" && [ "${w[0]:-}" = hostcpu ] || return 1
+	HOST_CPU=("${w[@]:1}")
+}
+
 # --- TCP order -------------------------------------------------------------
 
 # tcp_controlled: remove what makes stock Linux reorder a TCP flow over the
