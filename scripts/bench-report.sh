@@ -214,6 +214,20 @@ def best1(drv): [$ratios[] | select(.driver == drv and .threads == 1) | {schedul
   latency: [ $lat[] as $l | ([$latraw[] | select(.config == $l.config)][0]) as $x |
 	     $l + {rate_pps_per_flow: $x.rate_pps, blast: $x.blast, sink: $x.sink} ],
   goals: {
+    # the medians of make bench-insn (insn.json), if the run has them.
+    insn: (if $insn == null then [] else
+	($insn.runs | group_by(.config) | map({key: .[0].config, value: {
+		x: ([.[] | .xmit_insns / .n] | med),
+		ml: ([.[] | .xmit_module_lock_ops / .n] | med),
+		own: ([.[] | select(.packets > 0) | (.arb_insns - .arb_inner_insns) / .packets] | med)}})
+	 | from_entries) as $m |
+	[ {goal: "sender dev_queue_xmit() <= 0.5x stock pfifo_fast (instructions)", case: "pspat-pfifo",
+	   value: ($m["pspat-pfifo"].x / $m["stock-pfifo_fast"].x | r3),
+	   met: ($m["pspat-pfifo"].x / $m["stock-pfifo_fast"].x <= 0.5)} ] +
+	[ ("pfifo", "hfsc", "drr", "fq") as $c | $m["pspat-" + $c] | select(. != null) |
+	  {goal: "0 LOCK ops of sch_pspat per client packet", case: "pspat-\($c)", value: (.ml | r3), met: (.ml < 0.01)},
+	  {goal: "arbiter <= 150 instructions per packet beyond child and driver", case: "pspat-\($c)",
+	   value: (.own | r3), met: (.own <= 150)} ] end),
     one_sender_ge_0_9: [ $ratios[] | select(.threads == 1) |
 	{driver, scheduler, ratio_arbiter, ratio_dispatcher,
 	 met: ((.ratio_arbiter // 0) >= 0.9 or (.ratio_dispatcher // 0) >= 0.9)} ],
@@ -316,7 +330,8 @@ def ci(x): if x == null then "-" else "**\(x.geomean * 100 | round / 100)** [\(x
 "",
 "## Goals",
 "",
-"| goal | case | ratio arbiter | ratio dispatcher | |", "| --- | --- | ---: | ---: | --- |",
+"| goal | case | value (arbiter mode) | dispatcher mode | |", "| --- | --- | ---: | ---: | --- |",
+(.goals.insn[] | "| \(.goal) | \(.case) | \(f(.value)) | - | \(ok(.met)) |"),
 (.goals.one_sender_ge_0_9[] | "| 1 sender >= 0.9x | \(.driver) \(.scheduler) | \(f(.ratio_arbiter)) | \(f(.ratio_dispatcher)) | \(ok(.met)) |"),
 (.goals.two_blast_senders_hfsc_drr_lo_ge_1[] | "| 2 blast senders, A/B lower bound >= 1.0 | \(.sched) (\(.pairs) pairs) | \(f(.lo)) (\(f(.geomean))) | - | \(ok(.met)) |"),
 (.goals.multi_sender_hfsc_drr_ge_1[] | "| >= 2 senders >= 1.0x | \(.driver) \(.threads) \(.scheduler) | \(f(.ratio_arbiter)) | \(f(.ratio_dispatcher)) | \(ok(.met)) |"),
